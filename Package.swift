@@ -1,0 +1,68 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "PenPals",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "penpals", targets: ["penpals"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // libsodium, the only C: Ed25519 identities, sealed boxes, secretbox.
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        // Pure domain and protocol: no I/O, no HTTP, no SQL.
+        .target(name: "PenPalsCore", dependencies: ["CSodium"]),
+        // The node's SQLite store.
+        .target(name: "PenPalsStore", dependencies: [
+            "PenPalsCore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // The TOML file that describes the nodes of one host and their peers.
+        .target(name: "PenPalsConfig", dependencies: [
+            "PenPalsCore",
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
+        // WebEx REST client and OAuth.
+        .target(name: "Webex", dependencies: [
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // A WebEx-compatible server for the demo and the tests.
+        .target(name: "WebexSandbox", dependencies: [
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The running node: HTTP routes and background services.
+        .target(name: "PenPalsNode", dependencies: [
+            "PenPalsCore", "PenPalsStore", "PenPalsConfig", "Webex",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // The thin command line.
+        .executableTarget(name: "penpals", dependencies: [
+            "PenPalsNode", "PenPalsConfig", "WebexSandbox",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "PenPalsCoreTests", dependencies: ["PenPalsCore"]),
+        .testTarget(name: "PenPalsStoreTests", dependencies: ["PenPalsStore"]),
+        .testTarget(name: "PenPalsConfigTests", dependencies: ["PenPalsConfig"]),
+        .testTarget(name: "WebexTests", dependencies: ["Webex", "WebexSandbox"]),
+        .testTarget(name: "PenPalsNodeTests", dependencies: [
+            "PenPalsNode", "WebexSandbox",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
+    ]
+)

@@ -1,0 +1,65 @@
+import Foundation
+
+/// The only thing that crosses between nodes: payload bytes and their Ed25519
+/// signature, both base64url. The signature covers the bytes exactly as sent,
+/// so the payload is kept as bytes and never re-serialised.
+public struct SignedEnvelope: Sendable, Equatable, Codable {
+    public let payload: Data
+    public let signature: Data
+
+    public init(payload: Data, signature: Data) {
+        self.payload = payload
+        self.signature = signature
+    }
+
+    public static func sign(_ payload: Data, with key: NodeKey) -> SignedEnvelope {
+        SignedEnvelope(payload: payload, signature: key.sign(payload))
+    }
+
+    public func isSigned(by author: NodeID) -> Bool {
+        author.verifies(signature, of: payload)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case payload
+        case signature = "sig"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let payloadText = try container.decode(String.self, forKey: .payload)
+        let sigText = try container.decode(String.self, forKey: .signature)
+        guard let payload = Base64URL.decode(payloadText) else {
+            throw DecodingError.dataCorruptedError(forKey: .payload, in: container, debugDescription: "payload is not base64url")
+        }
+        guard let sig = Base64URL.decode(sigText) else {
+            throw DecodingError.dataCorruptedError(forKey: .signature, in: container, debugDescription: "sig is not base64url")
+        }
+        self.init(payload: payload, signature: sig)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(Base64URL.encode(payload), forKey: .payload)
+        try container.encode(Base64URL.encode(signature), forKey: .signature)
+    }
+
+    /// The envelope as its JSON object, written directly (no encoder round trip).
+    public var jsonData: Data {
+        Data("{\"payload\":\"\(Base64URL.encode(payload))\",\"sig\":\"\(Base64URL.encode(signature))\"}".utf8)
+    }
+}
+
+/// JSON coding shared by every payload: sorted keys, unescaped slashes.
+public enum WireJSON {
+    public static func encode<T: Encodable>(_ value: T) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding our own value types cannot fail.
+        return try! encoder.encode(value)
+    }
+
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        try JSONDecoder().decode(type, from: data)
+    }
+}

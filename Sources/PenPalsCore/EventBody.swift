@@ -1,0 +1,150 @@
+import Foundation
+
+/// The sealed part of an event: what happened to which invitation.
+public enum EventBody: Sendable, Equatable {
+    case invitation(InvitationOffer)
+    case accept(invitationID: UUID)
+    case decline(invitationID: UUID, reason: String?)
+    case cancel(invitationID: UUID, reason: String?)
+    case meeting(MeetingNotice)
+    case meetingFailed(MeetingFailure)
+
+    /// `cancel {reason: "expired"}` marks an invitation expired rather than cancelled.
+    public static let expiredReason = "expired"
+
+    public var type: EventType {
+        switch self {
+        case .invitation: .invitation
+        case .accept: .accept
+        case .decline: .decline
+        case .cancel: .cancel
+        case .meeting: .meeting
+        case .meetingFailed: .meetingFailed
+        }
+    }
+
+    public var invitationID: UUID {
+        switch self {
+        case .invitation(let offer): offer.invitationID
+        case .accept(let id), .decline(let id, _), .cancel(let id, _): id
+        case .meeting(let notice): notice.invitationID
+        case .meetingFailed(let failure): failure.invitationID
+        }
+    }
+
+    public func encoded() -> Data {
+        switch self {
+        case .invitation(let offer): WireJSON.encode(offer)
+        case .accept(let id): WireJSON.encode(Answer(invitationID: id, reason: nil))
+        case .decline(let id, let reason), .cancel(let id, let reason): WireJSON.encode(Answer(invitationID: id, reason: reason))
+        case .meeting(let notice): WireJSON.encode(notice)
+        case .meetingFailed(let failure): WireJSON.encode(failure)
+        }
+    }
+
+    public static func decode(type: EventType, from data: Data) throws -> EventBody {
+        switch type {
+        case .invitation:
+            let offer = try WireJSON.decode(InvitationOffer.self, from: data)
+            try offer.checkTimes()
+            return .invitation(offer)
+        case .accept:
+            return .accept(invitationID: try WireJSON.decode(Answer.self, from: data).invitationID)
+        case .decline:
+            let answer = try WireJSON.decode(Answer.self, from: data)
+            return .decline(invitationID: answer.invitationID, reason: answer.reason)
+        case .cancel:
+            let answer = try WireJSON.decode(Answer.self, from: data)
+            return .cancel(invitationID: answer.invitationID, reason: answer.reason)
+        case .meeting:
+            return .meeting(try WireJSON.decode(MeetingNotice.self, from: data))
+        case .meetingFailed:
+            return .meetingFailed(try WireJSON.decode(MeetingFailure.self, from: data))
+        }
+    }
+
+    struct Answer: Codable {
+        var invitationID: UUID
+        var reason: String?
+        enum CodingKeys: String, CodingKey {
+            case invitationID = "invitation_id"
+            case reason
+        }
+    }
+}
+
+/// `invitation {invitation_id, title, start_time, end_time}`.
+public struct InvitationOffer: Codable, Sendable, Equatable {
+    public var invitationID: UUID
+    public var title: String
+    public var startTime: String
+    public var endTime: String
+
+    public init(invitationID: UUID, title: String, startTime: String, endTime: String) {
+        self.invitationID = invitationID
+        self.title = title
+        self.startTime = startTime
+        self.endTime = endTime
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case invitationID = "invitation_id"
+        case title
+        case startTime = "start_time"
+        case endTime = "end_time"
+    }
+
+    func checkTimes() throws {
+        guard let start = Timestamp.parse(startTime), let end = Timestamp.parse(endTime), end > start else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [CodingKeys.startTime], debugDescription: "start_time and end_time must be RFC 3339 times, end after start"))
+        }
+    }
+}
+
+/// `meeting {invitation_id, webex_meeting_id, web_link, title, start_time, end_time}`.
+public struct MeetingNotice: Codable, Sendable, Equatable {
+    public var invitationID: UUID
+    public var webexMeetingID: String
+    public var webLink: String
+    public var title: String
+    public var startTime: String
+    public var endTime: String
+
+    public init(invitationID: UUID, webexMeetingID: String, webLink: String, title: String, startTime: String, endTime: String) {
+        self.invitationID = invitationID
+        self.webexMeetingID = webexMeetingID
+        self.webLink = webLink
+        self.title = title
+        self.startTime = startTime
+        self.endTime = endTime
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case invitationID = "invitation_id"
+        case webexMeetingID = "webex_meeting_id"
+        case webLink = "web_link"
+        case title
+        case startTime = "start_time"
+        case endTime = "end_time"
+    }
+}
+
+/// `meeting_failed {invitation_id, code, message, retrying}`.
+public struct MeetingFailure: Codable, Sendable, Equatable {
+    public var invitationID: UUID
+    public var code: String
+    public var message: String
+    public var retrying: Bool
+
+    public init(invitationID: UUID, code: String, message: String, retrying: Bool) {
+        self.invitationID = invitationID
+        self.code = code
+        self.message = message
+        self.retrying = retrying
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case invitationID = "invitation_id"
+        case code, message, retrying
+    }
+}

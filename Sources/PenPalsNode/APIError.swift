@@ -1,0 +1,55 @@
+import Foundation
+import Hummingbird
+import PenPalsCore
+
+/// An error answered as `{"error": {"code", "message"}}` with its HTTP status.
+public struct APIError: Error, HTTPResponseError, Equatable {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var message: String
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        JSONResponse.make(ErrorBody(error: .init(code: code, message: message)), status: status)
+    }
+
+    static func badRequest(_ code: String, _ message: String) -> APIError { APIError(.badRequest, code, message) }
+    static func notFound(_ what: String) -> APIError { APIError(.notFound, "not_found", "\(what) does not exist on this node.") }
+    static func conflict(_ code: String, _ message: String) -> APIError { APIError(.conflict, code, message) }
+    static let unauthorized = APIError(.unauthorized, "unauthorized",
+                                       "Send the node's API token (Authorization: Bearer <token from api.token>) or sign in to the dashboard.")
+
+    /// The answer to a refused peer payload.
+    static func from(_ error: ProtocolError) -> APIError {
+        switch error {
+        case .malformed, .cannotUnseal: APIError(.badRequest, "bad_payload", error.message)
+        case .badClock: APIError(.badRequest, "bad_clock", error.message)
+        case .badSignature: APIError(.unauthorized, "bad_signature", error.message)
+        case .untrusted: APIError(.forbidden, "untrusted_peer", error.message)
+        case .notAddressedHere: APIError(.forbidden, "wrong_recipient", error.message)
+        case .conflict: APIError(.conflict, "seq_conflict", error.message)
+        }
+    }
+}
+
+/// `{"error": {"code", "message"}}`
+struct ErrorBody: Encodable {
+    struct Inner: Encodable { var code: String; var message: String }
+    var error: Inner
+}
+
+enum JSONResponse {
+    static func make<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+        data(WireJSON.encode(value), status: status)
+    }
+
+    static func data(_ data: Data, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

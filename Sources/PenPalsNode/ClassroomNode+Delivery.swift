@@ -1,0 +1,225 @@
+import Foundation
+import PenPalsCore
+import PenPalsStore
+
+/// Pushing the outbox to each peer and reconciling with it (`/p2p/v1/sync`).
+extension ClassroomNode {
+    static let batchLimit = 500
+    /// Envelope bytes per request, leaving room under the peer's 1 MiB body limit.
+    static let batchBytes = 900_000
+    static let syncPageLimit = 1_000
+    static let backoffCap: Double = 300
+
+    /// Keeps channel self → `peer` delivered: reconciles on start and every
+    /// `syncInterval`, pushes whenever the outbox grows, and retries with
+    /// exponential backoff and jitter until a signed clock acknowledges each event.
+    func runChannel(to peer: Directory.Peer) async {
+        let peerID = peer.classroom.id
+        guard let bell = deliveryBells[peerID] else { return }
+        var nextSync = ContinuousClock.now
+        while !Task.isCancelled {
+            var delay = settings.syncInterval
+            do {
+                if ContinuousClock.now >= nextSync {
+                    _ = try await sync(with: peer)
+                    nextSync = ContinuousClock.now + settings.syncInterval
+                } else {
+                    _ = try await pushOutbox(to: peer)
+                }
+                markReachable(peerID)
+                delay = nextSync - ContinuousClock.now
+            } catch is CancellationError {
+                return
+            } catch {
+                delay = markUnreachable(peerID, error: error)
+                nextSync = ContinuousClock.now + delay
+            }
+            await bell.wait(timeout: max(delay, .milliseconds(1)))
+        }
+    }
+
+    /// Reconciles immediately when a gap is seen (an event beyond one not yet received).
+    func runGapWatch(for peer: Directory.Peer) async {
+        guard let bell = syncBells[peer.classroom.id] else { return }
+        while !Task.isCancelled {
+            await bell.wait(timeout: .seconds(3600))
+            guard !Task.isCancelled else { return }
+            _ = try? await sync(with: peer)
+        }
+    }
+
+    /// Pushes every unacknowledged event to `peer`, in order and in batches.
+    /// Returns how many events the peer acknowledged.
+    @discardableResult
+    func pushOutbox(to peer: Directory.Peer) async throws -> Int {
+        let peerID = peer.classroom.id
+        let localID = id
+        var pushed = 0
+        while true {
+            let batch = try await store.read { tx -> (events: [SignedEnvelope], acked: Int) in
+                guard let state = try tx.peer(peerID) else { throw StoreError.unknownPeer(peerID.rawValue) }
+                let page = try tx.channelEvents(author: localID, recipient: peerID, after: state.acked,
+                                                limit: Self.batchLimit, maxBytes: Self.batchBytes)
+                return (page.events, state.acked)
+            }
+            guard !batch.events.isEmpty else { return pushed }
+            var body = Data("{\"events\":[".utf8)
+            for (index, envelope) in batch.events.enumerated() {
+                if index > 0 { body.append(UInt8(ascii: ",")) }
+                body.append(envelope.jsonData)
+            }
+            body.append(contentsOf: Array("]}".utf8))
+            let answer = try await peerClient.post(body, to: peer.classroom.url, path: "/p2p/v1/events")
+            let acked = try await believe(answer, from: peerID)
+            guard acked > batch.acked else {
+                throw PeerClient.Failure.badAnswer("the peer acknowledged nothing of \(batch.events.count) events")
+            }
+            pushed += acked - batch.acked
+        }
+    }
+
+    /// Records what a signed clock of `peer` acknowledges; asks for a sync when
+    /// the clock shows events of the peer this node has not applied.
+    func believe(_ envelope: SignedEnvelope, from peer: NodeID) async throws -> Int {
+        let clock: PairClock
+        do {
+            (_, clock) = try ClockMessage.open(envelope, expectedAuthor: peer, localID: id) { $0 == peer }
+        } catch {
+            throw PeerClient.Failure.badAnswer(error.message)
+        }
+        let time = now()
+        let (acked, applied) = try await store.write { tx in
+            let acked = try tx.recordAcknowledgement(from: peer, applied: clock.applied)
+            try tx.recordContact(with: peer, at: time)
+            return (acked, try tx.peer(peer)?.applied ?? 0)
+        }
+        if clock.missingLocally(localApplied: applied) > 0 { syncBells[peer]?.ring() }
+        return acked
+    }
+
+    /// What one reconciliation moved.
+    public struct SyncReport: Sendable, Equatable {
+        public var peer: String
+        public var sent: Int
+        public var received: Int
+    }
+
+    /// Reconciles with one peer: pulls, page by page, the events of peer → self this
+    /// node has not applied, then pushes what the peer's clock shows it lacks.
+    func sync(with peer: Directory.Peer, progress: (@Sendable (Int) -> Void)? = nil) async throws -> SyncReport {
+        let peerID = peer.classroom.id
+        var received = 0
+        while true {
+            let state = try await store.read { try $0.peer(peerID) }
+            guard let state else { throw StoreError.unknownPeer(peerID.rawValue) }
+            let request = ClockMessage(clock: PairClock(author: id, peer: peerID, sent: state.sent, applied: state.applied),
+                                       createdAt: now(), version: EventPayload.version).signed(with: key)
+            let answer = try await peerClient.post(request.jsonData, to: peer.classroom.url, path: "/p2p/v1/sync")
+            let message: ClockMessage
+            do {
+                (message, _) = try ClockMessage.open(answer, expectedAuthor: peerID, localID: id) { $0 == peerID }
+            } catch {
+                throw PeerClient.Failure.badAnswer(error.message)
+            }
+            let events = try open(message.events ?? [])
+            guard events.allSatisfy({ $0.payload.from == peerID }) else {
+                throw PeerClient.Failure.badAnswer("a sync answer carried another node's events")
+            }
+            if !events.isEmpty {
+                received += try await ingest(events, from: peerID).new
+                progress?(received)
+            }
+            _ = try await believe(answer, from: peerID)
+            if message.more != true || events.isEmpty { break }
+        }
+        let sent = try await pushOutbox(to: peer)
+        return SyncReport(peer: peer.classroom.name, sent: sent, received: received)
+    }
+
+    /// Reconciles now with every peer, or the one named; unreachable peers are reported, not fatal.
+    public func syncNow(peer name: String?) async throws -> [Result<SyncReport, SyncFailure>] {
+        let peers: [Directory.Peer]
+        if let name {
+            guard let peer = directory.peer(name) else {
+                throw APIError.badRequest("unknown_classroom", "No partner classroom \"\(name)\" is known to this node.")
+            }
+            peers = [peer]
+        } else {
+            peers = directory.orderedPeers
+        }
+        var results: [Result<SyncReport, SyncFailure>] = []
+        for peer in peers {
+            do {
+                results.append(.success(try await sync(with: peer)))
+                markReachable(peer.classroom.id)
+            } catch {
+                _ = markUnreachable(peer.classroom.id, error: error)
+                results.append(.failure(SyncFailure(peer: peer.classroom.name, message: "\(error)")))
+            }
+        }
+        return results
+    }
+
+    public struct SyncFailure: Error, Sendable, Equatable {
+        public var peer: String
+        public var message: String
+    }
+
+    /// Answers a peer's sync request with the events it has not applied, at most
+    /// one page; believes the request's clock as an acknowledgement.
+    public func answerSync(_ envelope: SignedEnvelope) async throws -> SignedEnvelope {
+        let (_, clock): (ClockMessage, PairClock)
+        do {
+            (_, clock) = try ClockMessage.open(envelope, expectedAuthor: nil, localID: id) { self.directory.peers[$0] != nil }
+        } catch {
+            throw APIError.from(error)
+        }
+        let peer = clock.author
+        let localID = id
+        let time = now()
+        let (events, more, state) = try await store.write { tx in
+            try tx.recordAcknowledgement(from: peer, applied: clock.applied)
+            try tx.recordContact(with: peer, at: time)
+            let page = try tx.channelEvents(author: localID, recipient: peer, after: clock.applied,
+                                            limit: Self.syncPageLimit, maxBytes: Self.batchBytes)
+            guard let state = try tx.peer(peer) else { throw StoreError.unknownPeer(peer.rawValue) }
+            return (page.events, page.more, state)
+        }
+        noteContact(with: peer)
+        if clock.missingLocally(localApplied: state.applied) > 0 { syncBells[peer]?.ring() }
+        return ClockMessage(clock: PairClock(author: id, peer: peer, sent: state.sent, applied: state.applied),
+                            createdAt: now(), events: events, more: more).signed(with: key)
+    }
+
+    // MARK: Reachability
+
+    /// A peer that reached us is up: retry its channel now, without backoff.
+    func noteContact(with peer: NodeID) {
+        let wasDown = peerHealth.withLock { health -> Bool in
+            let wasDown = health[peer]?.failures ?? 0 > 0
+            health[peer] = PeerHealth(failures: 0, reachable: true, nextRetry: nil)
+            return wasDown
+        }
+        if wasDown { deliveryBells[peer]?.ring() }
+    }
+
+    func markReachable(_ peer: NodeID) {
+        peerHealth.withLock { $0[peer] = PeerHealth(failures: 0, reachable: true, nextRetry: nil) }
+    }
+
+    /// Records a failure and returns how long to wait: exponential with full jitter, capped.
+    func markUnreachable(_ peer: NodeID, error: any Error) -> Duration {
+        let delay = peerHealth.withLock { health -> Double in
+            var entry = health[peer] ?? PeerHealth()
+            entry.failures += 1
+            entry.reachable = false
+            let ceiling = min(Self.backoffCap, 0.5 * pow(2, Double(min(entry.failures, 20))))
+            let delay = Double.random(in: ceiling / 2...ceiling)
+            entry.nextRetry = now().addingTimeInterval(delay)
+            health[peer] = entry
+            return delay
+        }
+        logger.info("peer unreachable", metadata: ["peer": "\(peer)", "retry_in_s": "\(Int(delay))", "error": "\(error)"])
+        return .milliseconds(Int(delay * 1000))
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import PenPalsCore
+import PenPalsStore
+
+/// Receiving and applying peers' events (protocol v1, `POST /p2p/v1/events`).
+extension ClassroomNode {
+    /// Checks a whole batch, stores it durably, applies what is in order and
+    /// returns the signed clock that acknowledges it. Nothing of a refused batch is stored.
+    public func receive(_ envelopes: [SignedEnvelope]) async throws -> SignedEnvelope {
+        guard !envelopes.isEmpty else {
+            throw APIError.badRequest("no_events", "The batch has no events.")
+        }
+        let opened = try open(envelopes)
+        let author = opened[0].payload.from
+        guard opened.allSatisfy({ $0.payload.from == author }) else {
+            throw APIError.badRequest("mixed_channels", "A batch carries the events of one channel only.")
+        }
+        let (_, peer) = try await ingest(opened, from: author)
+        return acknowledgement(to: author, state: peer)
+    }
+
+    /// Opens every envelope, mapping the first refusal to its HTTP answer.
+    func open(_ envelopes: [SignedEnvelope]) throws -> [OpenedEvent] {
+        do {
+            return try envelopes.map { envelope throws(ProtocolError) in
+                try EventSealing.open(envelope, localID: id, cipherFor: directory.cipher(for:))
+            }
+        } catch {
+            logger.warning("refused peer events", metadata: ["reason": "\(error.message)"])
+            throw APIError.from(error)
+        }
+    }
+
+    /// Stores checked events of one peer and applies them in channel order, in one
+    /// transaction. Returns how many were new and the pair's state afterwards.
+    func ingest(_ events: [OpenedEvent], from author: NodeID) async throws -> (new: Int, state: PeerState) {
+        let time = now()
+        let result: (Int, PeerState, Effects)
+        do {
+            result = try await store.write { tx in
+                var effects = Effects()
+                var new = 0
+                for event in events where try tx.storeIncoming(event, now: time) == .stored {
+                    new += 1
+                }
+                if let seen = events.map(\.clock.applied).max() {
+                    try tx.recordAcknowledgement(from: author, applied: seen)
+                }
+                try tx.recordContact(with: author, at: time)
+                try self.applyReady(from: author, in: tx, effects: &effects)
+                guard let state = try tx.peer(author) else { throw StoreError.unknownPeer(author.rawValue) }
+                if try tx.highestReceived(from: author) > state.applied {
+                    effects.syncWith.insert(author)
+                }
+                return (new, state, effects)
+            }
+        } catch let error as ProtocolError {
+            logger.error("protocol violation", metadata: ["peer": "\(author)", "reason": "\(error.message)"])
+            throw APIError.from(error)
+        }
+        noteContact(with: author)
+        settle(result.2)
+        return (result.0, result.1)
+    }
+
+    /// The signed clock this node gives `peer` for the pair's current state.
+    func acknowledgement(to peer: NodeID, state: PeerState) -> SignedEnvelope {
+        ClockMessage(clock: PairClock(author: id, peer: peer, sent: state.sent, applied: state.applied), createdAt: now())
+            .signed(with: key)
+    }
+
+    /// Applies the stored events of `author` that are next in channel order; an
+    /// event beyond a gap stays stored until the gap is filled.
+    func applyReady(from author: NodeID, in tx: StoreTransaction, effects: inout Effects) throws {
+        while let event = try tx.nextToApply(from: author) {
+            try apply(event, in: tx, effects: &effects)
+            try tx.markApplied(from: author, seq: event.seq)
+        }
+    }
+
+    /// One event's effect on this node's invitations. The sender of an invitation
+    /// is its authority: an event that does not fit the invitation's state changes nothing.
+    private func apply(_ event: StoreTransaction.PendingEvent, in tx: StoreTransaction, effects: inout Effects) throws {
+        let time = now()
+        let author = event.author
+        let invitationID = event.body.invitationID
+        effects.changed.insert(invitationID)
+        let existing = try tx.invitation(invitationID)
+
+        func ignore(_ why: String) {
+            logger.info("event changes nothing", metadata: [
+                "type": "\(event.body.type.rawValue)", "invitation": "\(invitationID)", "why": "\(why)"])
+        }
+
+        switch event.body {
+        case .invitation(let offer):
+            guard existing == nil else { return ignore("invitation already known") }
+            guard let start = Timestamp.parse(offer.startTime), let end = Timestamp.parse(offer.endTime) else {
+                return ignore("bad times")
+            }
+            try tx.save(Invitation(id: offer.invitationID, title: offer.title, startTime: start, endTime: end,
+                                   senderID: author, receiverID: self.id, status: .pending, createdAt: event.createdAt), now: time)
+
+        case .accept:
+            guard var invitation = existing, invitation.senderID == id, invitation.receiverID == author else {
+                return ignore("not an invitation this node sent to the author")
+            }
+            switch invitation.status {
+            case .pending where invitation.startTime <= time, .expired:
+                // Accepted too late: no meeting; both sides end expired.
+                invitation.status = .expired
+                try tx.save(invitation, now: time)
+                try send(.cancel(invitationID: invitationID, reason: EventBody.expiredReason), to: author, in: tx, effects: &effects)
+            case .pending:
+                invitation.status = .accepted
+                try tx.save(invitation, now: time)
+                try tx.save(MeetingJob(invitationID: invitationID.uuidString.lowercased(), state: .pending, attempts: 0,
+                                       nextAttempt: time.timeIntervalSince1970, lastError: nil,
+                                       updatedAt: time.timeIntervalSince1970))
+                effects.runJobs = true
+            default:
+                ignore("invitation is \(invitation.status.rawValue)")
+            }
+
+        case .decline:
+            guard var invitation = existing, invitation.senderID == id, invitation.receiverID == author,
+                  let next = invitation.status.applying(.decline) else { return ignore("cannot be declined now") }
+            invitation.status = next
+            try tx.save(invitation, now: time)
+
+        case .cancel(_, let reason):
+            guard var invitation = existing, invitation.senderID == author, invitation.receiverID == id else {
+                return ignore("not an invitation the author sent here")
+            }
+            let action: InvitationAction = reason == EventBody.expiredReason ? .expire : .cancel
+            guard let next = invitation.status.applying(action) ?? invitation.status.applying(.cancel) else {
+                return ignore("invitation is \(invitation.status.rawValue)")
+            }
+            invitation.status = next
+            try tx.save(invitation, now: time)
+
+        case .meeting(let notice):
+            guard var invitation = existing, invitation.senderID == author, invitation.receiverID == id else {
+                return ignore("not an invitation the author sent here")
+            }
+            let status = invitation.status == .failed ? InvitationStatus.accepted : invitation.status
+            guard let next = status.applying(.schedule) else { return ignore("invitation is \(invitation.status.rawValue)") }
+            invitation.status = next
+            invitation.problem = nil
+            try tx.save(invitation, now: time)
+            try tx.save(Meeting(id: invitationID, invitationID: invitationID, title: notice.title,
+                                startTime: Timestamp.parse(notice.startTime) ?? invitation.startTime,
+                                endTime: Timestamp.parse(notice.endTime) ?? invitation.endTime,
+                                webLink: notice.webLink, webexMeetingID: notice.webexMeetingID,
+                                creatorID: author, participants: [author, id]))
+
+        case .meetingFailed(let failure):
+            guard var invitation = existing, invitation.senderID == author, invitation.receiverID == id else {
+                return ignore("not an invitation the author sent here")
+            }
+            invitation.problem = Problem(code: failure.code, message: failure.message, retrying: failure.retrying)
+            if !failure.retrying, let next = invitation.status.applying(.fail) {
+                invitation.status = next
+            }
+            try tx.save(invitation, now: time)
+        }
+    }
+}

@@ -1,0 +1,251 @@
+import Foundation
+import PenPalsCore
+import PenPalsStore
+import Webex
+
+/// Making the WebEx meeting of an accepted invitation, at the sender's node, with
+/// the sender's own account. Jobs are durable: a job found `creating` after a
+/// restart may have made its meeting already, so it is looked up by its
+/// integration tag before anything is created again.
+extension ClassroomNode {
+    static let maxJobAttempts = 8
+
+    func runMeetingJobs() async {
+        while !Task.isCancelled {
+            var wait: Duration = .seconds(60)
+            do {
+                let jobs = try await store.read { try $0.openJobs() }
+                let time = now().timeIntervalSince1970
+                for job in jobs where job.nextAttempt <= time {
+                    guard !Task.isCancelled else { return }
+                    await run(job)
+                }
+                let upcoming = try await store.read { try $0.openJobs() }.map(\.nextAttempt).min()
+                if let upcoming {
+                    wait = min(wait, .milliseconds(Int(max(0, upcoming - now().timeIntervalSince1970) * 1000) + 1))
+                }
+            } catch {
+                logger.error("meeting jobs could not be read", metadata: ["error": "\(error)"])
+            }
+            await jobBell.wait(timeout: wait)
+        }
+    }
+
+    static func integrationTag(_ invitationID: UUID) -> String {
+        "penpals-\(invitationID.uuidString.lowercased())"
+    }
+
+    private func run(_ job: MeetingJob) async {
+        guard let invitationID = UUID(uuidString: job.invitationID) else { return }
+        do {
+            guard let invitation = try await store.read({ try $0.invitation(invitationID) }) else { return }
+            guard invitation.status == .accepted else {
+                return try await finish(job, state: invitation.status == .scheduled ? .created : .failed,
+                                        note: "invitation is \(invitation.status.rawValue)")
+            }
+            guard let webex, try await webex.account.isConnected() else {
+                return try await waitForWebex(job, invitation: invitation)
+            }
+            // Commit the doubt before the call: a crash from here on is resolved by lookup.
+            let inDoubt = job.state == .creating
+            var started = job
+            started.state = .creating
+            started.attempts += 1
+            started.updatedAt = now().timeIntervalSince1970
+            let startedJob = started
+            try await store.write { try $0.save(startedJob) }
+
+            let meeting = try await webex.account.withAccessToken { token in
+                try await self.createOrAdopt(invitation, inDoubt: inDoubt, token: token, client: webex.client)
+            }
+            try await record(meeting, for: invitation, job: started)
+        } catch let error as WebexError {
+            await handle(error, job: job, invitationID: invitationID)
+        } catch {
+            logger.error("meeting job failed", metadata: ["invitation": "\(invitationID)", "error": "\(error)"])
+            try? await retryLater(job, after: 30, error: "\(error)", keepDoubt: true)
+        }
+    }
+
+    private func createOrAdopt(_ invitation: Invitation, inDoubt: Bool, token: String, client: WebexClient) async throws -> WebexMeeting {
+        let tag = Self.integrationTag(invitation.id)
+        if inDoubt {
+            let found = try await client.meetings(integrationTag: tag, from: invitation.startTime.addingTimeInterval(-86_400),
+                                                  to: invitation.endTime.addingTimeInterval(86_400), accessToken: token)
+            if let meeting = found.first(where: { $0.integrationTags?.contains(tag) ?? true }) {
+                logger.info("adopted the WebEx meeting made before a restart", metadata: ["invitation": "\(invitation.id)"])
+                return meeting
+            }
+        }
+        let zone = settings.timezone
+        return try await client.createMeeting(
+            NewWebexMeeting(title: invitation.title,
+                            start: Timestamp.format(invitation.startTime, in: zone),
+                            end: Timestamp.format(invitation.endTime, in: zone),
+                            timezone: zone.identifier, integrationTag: tag),
+            accessToken: token)
+    }
+
+    /// Stores the meeting, schedules the invitation and tells the receiver, in one transaction.
+    private func record(_ webexMeeting: WebexMeeting, for invitation: Invitation, job: MeetingJob) async throws {
+        let time = now()
+        let meeting = Meeting(id: invitation.id, invitationID: invitation.id, title: invitation.title,
+                              startTime: invitation.startTime, endTime: invitation.endTime,
+                              webLink: webexMeeting.webLink, webexMeetingID: webexMeeting.id,
+                              creatorID: id, participants: [id, invitation.receiverID])
+        let effects = try await store.write { tx in
+            var effects = Effects()
+            var done = job
+            done.state = .created
+            done.lastError = nil
+            done.updatedAt = time.timeIntervalSince1970
+            try tx.save(done)
+            guard var current = try tx.invitation(invitation.id), let next = current.status.applying(.schedule) else {
+                // Cancelled while WebEx was answering: the meeting must not stay.
+                effects.webexDeletes.append(webexMeeting.id)
+                return effects
+            }
+            current.status = next
+            current.problem = nil
+            try tx.save(current, now: time)
+            try tx.save(meeting)
+            let notice = MeetingNotice(invitationID: invitation.id, webexMeetingID: webexMeeting.id, webLink: webexMeeting.webLink,
+                                       title: invitation.title, startTime: Timestamp.format(invitation.startTime),
+                                       endTime: Timestamp.format(invitation.endTime))
+            try self.send(.meeting(notice), to: invitation.receiverID, in: tx, effects: &effects)
+            effects.changed.insert(invitation.id)
+            return effects
+        }
+        settle(effects)
+        logger.info("WebEx meeting created", metadata: ["invitation": "\(invitation.id)"])
+    }
+
+    /// The sender has no WebEx account connected: tell the receiver once and wait for `/webex/callback`.
+    private func waitForWebex(_ job: MeetingJob, invitation: Invitation) async throws {
+        let time = now()
+        let message = "Waiting for \(directory.local.displayName) to connect WebEx; the meeting will be created as soon as they do."
+        let effects = try await store.write { tx in
+            var effects = Effects()
+            var waiting = job
+            waiting.state = job.state == .creating ? .creating : .pending
+            waiting.nextAttempt = time.addingTimeInterval(24 * 3600).timeIntervalSince1970
+            waiting.lastError = "webex_not_connected"
+            waiting.updatedAt = time.timeIntervalSince1970
+            try tx.save(waiting)
+            guard var current = try tx.invitation(invitation.id), current.problem?.code != "webex_not_connected" else { return effects }
+            current.problem = Problem(code: "webex_not_connected", message: message, retrying: true)
+            try tx.save(current, now: time)
+            try self.send(.meetingFailed(MeetingFailure(invitationID: invitation.id, code: "webex_not_connected",
+                                                        message: message, retrying: true)),
+                          to: invitation.receiverID, in: tx, effects: &effects)
+            effects.changed.insert(invitation.id)
+            return effects
+        }
+        settle(effects)
+    }
+
+    private func handle(_ error: WebexError, job: MeetingJob, invitationID: UUID) async {
+        logger.warning("WebEx call failed", metadata: ["invitation": "\(invitationID)", "error": "\(error)"])
+        let attempts = job.attempts + 1
+        do {
+            switch error {
+            case .notConnected, .invalidGrant, .unauthorized:
+                if let invitation = try await store.read({ try $0.invitation(invitationID) }) {
+                    try await waitForWebex(job, invitation: invitation)
+                }
+            case .rateLimited(let retryAfter, _, _):
+                try await retryLater(job, after: retryAfter ?? backoff(attempts), error: "\(error)", keepDoubt: false)
+            case .server, .transport, .badResponse:
+                if attempts >= Self.maxJobAttempts {
+                    try await fail(job, invitationID: invitationID, code: "webex_unavailable",
+                                   message: "WebEx could not be reached after \(attempts) attempts; the sender can try again later.")
+                } else {
+                    // A timeout or lost answer may hide a created meeting: stay in doubt.
+                    let doubtful: Bool
+                    if case .server = error { doubtful = false } else { doubtful = true }
+                    try await retryLater(job, after: backoff(attempts), error: "\(error)", keepDoubt: doubtful)
+                }
+            case .rejected(_, let message):
+                try await fail(job, invitationID: invitationID, code: "webex_rejected",
+                               message: "WebEx refused to create the meeting: \(message)")
+            }
+        } catch {
+            logger.error("meeting job could not be updated", metadata: ["invitation": "\(invitationID)", "error": "\(error)"])
+        }
+    }
+
+    private func backoff(_ attempts: Int) -> TimeInterval {
+        let ceiling = min(Self.backoffCap, 2 * pow(2, Double(attempts)))
+        return Double.random(in: ceiling / 2...ceiling)
+    }
+
+    private func retryLater(_ job: MeetingJob, after delay: TimeInterval, error: String, keepDoubt: Bool) async throws {
+        let time = now()
+        var next = job
+        next.state = keepDoubt ? .creating : .pending
+        next.attempts = job.attempts + 1
+        next.nextAttempt = time.addingTimeInterval(delay).timeIntervalSince1970
+        next.lastError = error
+        next.updatedAt = time.timeIntervalSince1970
+        let job = next
+        try await store.write { try $0.save(job) }
+    }
+
+    private func finish(_ job: MeetingJob, state: MeetingJob.State, note: String) async throws {
+        var done = job
+        done.state = state
+        done.lastError = note
+        done.updatedAt = now().timeIntervalSince1970
+        let finished = done
+        try await store.write { try $0.save(finished) }
+    }
+
+    /// Gives up: the invitation fails on both nodes with a message a teacher can act on.
+    private func fail(_ job: MeetingJob, invitationID: UUID, code: String, message: String) async throws {
+        let time = now()
+        let effects = try await store.write { tx in
+            var effects = Effects()
+            var failed = job
+            failed.state = .failed
+            failed.lastError = message
+            failed.updatedAt = time.timeIntervalSince1970
+            try tx.save(failed)
+            guard var invitation = try tx.invitation(invitationID), let next = invitation.status.applying(.fail) else { return effects }
+            invitation.status = next
+            invitation.problem = Problem(code: code, message: message, retrying: false)
+            try tx.save(invitation, now: time)
+            try self.send(.meetingFailed(MeetingFailure(invitationID: invitationID, code: code, message: message, retrying: false)),
+                          to: invitation.receiverID, in: tx, effects: &effects)
+            effects.changed.insert(invitationID)
+            return effects
+        }
+        settle(effects)
+    }
+
+    /// Jobs waiting for WebEx run again now (after the classroom connected its account).
+    func resumeJobsWaitingForWebex() async throws {
+        let time = now().timeIntervalSince1970
+        try await store.write { tx in
+            for var job in try tx.openJobs() where job.lastError == "webex_not_connected" {
+                job.nextAttempt = time
+                try tx.save(job)
+            }
+        }
+        jobBell.ring()
+    }
+
+    /// Deletes a WebEx meeting of a cancelled invitation, in the background.
+    func deleteWebexMeeting(_ meetingID: String) {
+        guard let webex else { return }
+        let logger = logger
+        Task {
+            do {
+                try await webex.account.withAccessToken { token in
+                    try await webex.client.deleteMeeting(id: meetingID, accessToken: token)
+                }
+            } catch {
+                logger.warning("the WebEx meeting of a cancelled invitation could not be deleted", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}

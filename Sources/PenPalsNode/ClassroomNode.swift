@@ -1,0 +1,117 @@
+import Foundation
+public import Logging
+public import PenPalsCore
+public import PenPalsStore
+import Synchronization
+public import Webex
+
+/// What a node needs to run, read from the config file and its data folder.
+public struct NodeSettings: Sendable {
+    public var local: Classroom
+    public var key: NodeKey
+    public var apiToken: String
+    public var timezone: TimeZone
+    public var peers: [Classroom]
+    public var webex: WebexSettings?
+    /// How long `accept` waits for the sender's meeting before answering 202.
+    public var acceptWait: Duration = .seconds(10)
+    /// How often each peer is reconciled even when nothing seems missing.
+    public var syncInterval: Duration = .seconds(30)
+
+    public init(local: Classroom, key: NodeKey, apiToken: String, timezone: TimeZone, peers: [Classroom], webex: WebexSettings?) {
+        self.local = local
+        self.key = key
+        self.apiToken = apiToken
+        self.timezone = timezone
+        self.peers = peers
+        self.webex = webex
+    }
+}
+
+/// One classroom's node: its identity, store, peers and WebEx account, and the
+/// operations of the local API and the node-to-node protocol.
+///
+/// Every change is one store transaction; what must happen after it commits
+/// (pushing events, waking waiters, creating meetings) is collected as `Effects`
+/// and settled afterwards, so nothing is sent or announced before it is durable.
+public final class ClassroomNode: Sendable {
+    public let settings: NodeSettings
+    public let store: NodeStore
+    let directory: Directory
+    let logger: Logger
+    let now: @Sendable () -> Date
+    let peerClient: PeerClient
+    let webex: WebexLink?
+    let watch = InvitationWatch()
+    let deliveryBells: [NodeID: Doorbell]
+    let syncBells: [NodeID: Doorbell]
+    let jobBell = Doorbell()
+    let peerHealth = Mutex<[NodeID: PeerHealth]>([:])
+
+    public var id: NodeID { settings.key.id }
+    var key: NodeKey { settings.key }
+
+    public init(settings: NodeSettings, store: NodeStore, logger: Logger, now: @escaping @Sendable () -> Date = Date.init) async throws {
+        self.settings = settings
+        self.store = store
+        self.logger = logger
+        self.now = now
+        self.directory = try Directory(local: settings.local, key: settings.key, peers: settings.peers)
+        self.peerClient = PeerClient()
+        self.deliveryBells = Dictionary(uniqueKeysWithValues: directory.orderedPeers.map { ($0.classroom.id, Doorbell()) })
+        self.syncBells = Dictionary(uniqueKeysWithValues: directory.orderedPeers.map { ($0.classroom.id, Doorbell()) })
+        if let webexSettings = settings.webex {
+            let tokens = SealedTokenStore(store: store, box: SecretBox(nodeKey: settings.key, purpose: "webex-tokens"), now: now)
+            self.webex = WebexLink(
+                client: WebexClient(settings: webexSettings),
+                account: WebexAccount(client: WebexClient(settings: webexSettings), store: tokens, now: now, logger: logger),
+                tokens: tokens)
+        } else {
+            self.webex = nil
+        }
+        let peers = directory.orderedPeers.map(\.classroom)
+        try await store.write { tx in
+            for peer in peers {
+                try tx.upsertPeer(id: peer.id, name: peer.name, displayName: peer.displayName, url: peer.url.absoluteString)
+            }
+        }
+    }
+
+    /// What must happen once a transaction has committed.
+    struct Effects: Sendable {
+        var deliverTo: Set<NodeID> = []
+        var changed: Set<UUID> = []
+        var runJobs = false
+        var syncWith: Set<NodeID> = []
+        var webexDeletes: [String] = []
+    }
+
+    func settle(_ effects: Effects) {
+        for peer in effects.deliverTo { deliveryBells[peer]?.ring() }
+        for invitation in effects.changed { watch.notify(invitation) }
+        for peer in effects.syncWith { syncBells[peer]?.ring() }
+        if effects.runJobs { jobBell.ring() }
+        for meetingID in effects.webexDeletes { deleteWebexMeeting(meetingID) }
+    }
+
+    /// Appends an event for `peer` in `tx` and notes that it must be pushed after commit.
+    func send(_ body: EventBody, to peer: NodeID, in tx: StoreTransaction, effects: inout Effects) throws {
+        guard let cipher = directory.cipher(for: peer) else { throw StoreError.unknownPeer(peer.rawValue) }
+        _ = try tx.appendOutgoing(body, key: key, cipher: cipher, now: now())
+        effects.deliverTo.insert(peer)
+    }
+}
+
+/// The node's WebEx side: the REST client and the classroom's account.
+struct WebexLink: Sendable {
+    let client: WebexClient
+    let account: WebexAccount
+    let tokens: SealedTokenStore
+}
+
+/// A peer's reachability as this node last saw it.
+struct PeerHealth: Sendable {
+    var failures = 0
+    var reachable: Bool?
+    var nextRetry: Date?
+}

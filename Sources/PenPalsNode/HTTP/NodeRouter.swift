@@ -1,0 +1,174 @@
+import Foundation
+public import Hummingbird
+import PenPalsCore
+import PenPalsStore
+
+/// The node's HTTP surface: the local API under `/api` (token), the WebEx OAuth
+/// pages under `/webex`, the node-to-node protocol under `/p2p/v1`, and `/`.
+public func buildRouter(for node: ClassroomNode) -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: JSONErrorMiddleware(logger: node.logger))
+    let api = router.group("api").add(middleware: TokenAuthMiddleware(token: node.settings.apiToken))
+    APIRoutes(node: node).register(on: api)
+    PeerRoutes(node: node).register(on: router.group("p2p/v1"))
+    WebexRoutes(node: node).register(on: router)
+    HomeRoutes(node: node).register(on: router)
+    return router
+}
+
+struct APIRoutes {
+    let node: ClassroomNode
+
+    func register(on api: RouterGroup<BasicRequestContext>) {
+        api.get("status") { _, _ in JSONResponse.make(try await node.statusView()) }
+        api.get("classrooms") { _, _ in
+            struct Body: Encodable { var classrooms: [ClassroomView] }
+            return JSONResponse.make(Body(classrooms: node.classroomViews()))
+        }
+        api.post("webex/meeting", use: invite)
+        api.get("webex/invitations", use: invitations)
+        api.get("webex/invitations/sent") { _, _ in
+            struct Body: Encodable { var sentInvitations: [InvitationView]; enum CodingKeys: String, CodingKey { case sentInvitations = "sent_invitations" } }
+            return JSONResponse.make(Body(sentInvitations: try await node.invitationViews(.init(box: .sent, statuses: [.pending]))))
+        }
+        api.post("webex/invitations/:id/accept") { _, context in
+            let (invitation, meeting) = try await node.accept(try invitationID(context))
+            if let meeting {
+                struct Body: Encodable { var invitation: InvitationView; var meeting: MeetingView }
+                return JSONResponse.make(Body(invitation: node.view(invitation, meeting: meeting), meeting: node.view(meeting)))
+            }
+            return JSONResponse.make(InvitationBody(invitation: node.view(invitation, meeting: nil)), status: .accepted)
+        }
+        api.post("webex/invitations/:id/decline") { request, context in
+            struct Reason: Decodable { var reason: String? }
+            var request = request
+            let reason = try await optionalBody(&request, Reason.self)?.reason
+            let invitation = try await node.decline(try invitationID(context), reason: reason)
+            return JSONResponse.make(InvitationBody(invitation: node.view(invitation, meeting: nil)))
+        }
+        api.post("webex/invitations/:id/cancel") { request, context in
+            struct Reason: Decodable { var reason: String? }
+            var request = request
+            let reason = try await optionalBody(&request, Reason.self)?.reason
+            let id = try invitationID(context)
+            let invitation = try await node.cancel(id, reason: reason)
+            return JSONResponse.make(InvitationBody(invitation: node.view(invitation, meeting: try await node.store.read { try $0.meeting(forInvitation: id) })))
+        }
+        api.get("meetings") { request, _ in
+            struct Body: Encodable { var meetings: [MeetingView] }
+            let all = ["1", "true", "yes"].contains(request.uri.queryParameters.get("all").map { String($0) } ?? "")
+            return JSONResponse.make(Body(meetings: try await node.meetings(all: all).map(node.view)))
+        }
+        api.get("meetings/:id/calendar.ics") { _, context in
+            guard let text = context.parameters.get("id"), let id = UUID(uuidString: text),
+                  let meeting = try await node.meeting(id) else {
+                throw APIError.notFound("Meeting \(context.parameters.get("id") ?? "")")
+            }
+            let ics = ICalendar.document(for: node.view(meeting), organizer: node.directory.displayName(of: meeting.creatorID), now: node.now())
+            var headers = HTTPFields()
+            headers[.contentType] = "text/calendar; charset=utf-8"
+            headers[.contentDisposition] = "attachment; filename=\"penpals-\(id.uuidString.lowercased()).ics\""
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: ics)))
+        }
+        api.post("sync") { request, _ in
+            struct Ask: Decodable { var peer: String? }
+            var request = request
+            let peer = try await optionalBody(&request, Ask.self)?.peer
+            let results = try await node.syncNow(peer: peer)
+            struct Row: Encodable { var name: String; var sent: Int; var received: Int; var error: String? }
+            struct Body: Encodable { var peers: [Row] }
+            return JSONResponse.make(Body(peers: results.map { result in
+                switch result {
+                case .success(let report): Row(name: report.peer, sent: report.sent, received: report.received, error: nil)
+                case .failure(let failure): Row(name: failure.peer, sent: 0, received: 0, error: failure.message)
+                }
+            }))
+        }
+        api.post("webex/connect") { _, _ in
+            struct Body: Encodable { var authorizeURL: String; enum CodingKeys: String, CodingKey { case authorizeURL = "authorize_url" } }
+            return JSONResponse.make(Body(authorizeURL: try await node.webexAuthorizeURL().absoluteString))
+        }
+    }
+
+    struct InvitationBody: Encodable { var invitation: InvitationView }
+
+    @Sendable func invite(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        struct Ask: Decodable {
+            var classroomID: String
+            var title: String
+            var startTime: String
+            var endTime: String
+            enum CodingKeys: String, CodingKey { case classroomID = "classroom_id", title, startTime = "start_time", endTime = "end_time" }
+        }
+        var request = request
+        let ask = try await request.decodeJSON(Ask.self)
+        guard let start = Timestamp.parse(ask.startTime) else {
+            throw APIError.badRequest("bad_time", "start_time \"\(ask.startTime)\" is not an RFC 3339 time with a zone, e.g. 2026-12-01T15:00:00Z.")
+        }
+        guard let end = Timestamp.parse(ask.endTime) else {
+            throw APIError.badRequest("bad_time", "end_time \"\(ask.endTime)\" is not an RFC 3339 time with a zone, e.g. 2026-12-01T16:00:00Z.")
+        }
+        let invitation = try await node.invite(classroom: ask.classroomID, title: ask.title, start: start, end: end)
+        return JSONResponse.make(InvitationBody(invitation: node.view(invitation, meeting: nil)), status: .created)
+    }
+
+    @Sendable func invitations(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        let box: InvitationQuery.Box
+        switch parameters.get("box").map { String($0) } {
+        case nil, "received": box = .received
+        case "sent": box = .sent
+        case "all": box = .all
+        case let other?: throw APIError.badRequest("bad_box", "box \"\(other)\" is not one of received, sent, all.")
+        }
+        let statuses: Set<InvitationStatus>?
+        switch parameters.get("status").map { String($0) } {
+        case nil: statuses = [.pending]
+        case "all": statuses = nil
+        case let name?:
+            guard let status = InvitationStatus(rawValue: name) else {
+                throw APIError.badRequest("bad_status", "status \"\(name)\" is not one of all, \(InvitationStatus.allCases.map(\.rawValue).joined(separator: ", ")).")
+            }
+            statuses = [status]
+        }
+        struct Body: Encodable { var invitations: [InvitationView] }
+        return JSONResponse.make(Body(invitations: try await node.invitationViews(.init(box: box, statuses: statuses))))
+    }
+}
+
+/// The `:id` of an invitation route; an id that is no UUID names no invitation.
+private func invitationID(_ context: BasicRequestContext) throws -> UUID {
+    let text = context.parameters.get("id") ?? ""
+    guard let id = UUID(uuidString: text) else { throw APIError.notFound("Invitation \(text)") }
+    return id
+}
+
+/// A JSON body that may be left out entirely.
+private func optionalBody<T: Decodable>(_ request: inout Request, _ type: T.Type) async throws -> T? {
+    let buffer = try await request.collectBody(upTo: 1 << 20)
+    guard buffer.readableBytes > 0 else { return nil }
+    do {
+        return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+    } catch {
+        throw APIError.badRequest("bad_json", "The request body is not what was expected: \(DecodingDescription.of(error)).")
+    }
+}
+
+/// `/p2p/v1`: other nodes, authenticated by their signatures, not by token.
+struct PeerRoutes {
+    let node: ClassroomNode
+
+    func register(on group: RouterGroup<BasicRequestContext>) {
+        group.post("events") { request, _ in
+            struct Batch: Decodable { var events: [SignedEnvelope] }
+            var request = request
+            let batch = try await request.decodeJSON(Batch.self)
+            return JSONResponse.data(try await node.receive(batch.events).jsonData)
+        }
+        group.post("sync") { request, _ in
+            var request = request
+            let envelope = try await request.decodeJSON(SignedEnvelope.self)
+            return JSONResponse.data(try await node.answerSync(envelope).jsonData)
+        }
+    }
+}

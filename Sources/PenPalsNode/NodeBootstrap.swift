@@ -1,0 +1,61 @@
+import Foundation
+public import Logging
+public import PenPalsConfig
+public import PenPalsCore
+import PenPalsStore
+import Webex
+
+/// Turns the config file into running nodes: keys first, then settings, store and node.
+public enum NodeBootstrap {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Creates the missing key and token of every node of the file whose `data_dir`
+    /// can be written, so that nodes of one file can start in any order.
+    public static func prepareKeys(_ config: PenPalsConfig) throws {
+        for node in config.nodes where node.publicKey == nil {
+            let files = NodeFiles(dataDir: node.dataDir)
+            if files.nodeID() != nil { continue }
+            do {
+                try files.prepare()
+            } catch {
+                throw Failure(description: "error: \(config.displayPath): nodes.\(node.name).data_dir: cannot create the node's key in \(node.dataDir.path) (\(error)). Make the folder writable, or start that node first.")
+            }
+        }
+    }
+
+    /// Everything `node` needs, with every other node of the file and every `[[peers]]` entry as peers.
+    public static func settings(for node: NodeConfig, in config: PenPalsConfig) throws -> NodeSettings {
+        let files = NodeFiles(dataDir: node.dataDir)
+        let key = try files.prepare()
+        if let declared = node.publicKey, declared != key.id {
+            throw Failure(description: "error: \(config.displayPath): nodes.\(node.name).public_key: it does not match the key in \(files.keyFile.path). Remove public_key or set it to \(key.id).")
+        }
+        var peers: [Classroom] = []
+        for other in config.nodes where other.name != node.name {
+            guard let id = other.publicKey ?? NodeFiles(dataDir: other.dataDir).nodeID() else {
+                throw Failure(description: "error: \(config.displayPath): nodes.\(other.name).public_key: the node has no key yet and none is given. Start it once, or add its public_key.")
+            }
+            peers.append(Classroom(id: id, name: other.name, displayName: other.displayName, url: other.url))
+        }
+        for peer in config.peers {
+            peers.append(Classroom(id: peer.publicKey, name: peer.name, displayName: peer.displayName ?? peer.name, url: peer.url))
+        }
+        guard let zone = TimeZone(identifier: node.timezone) else {
+            throw Failure(description: "error: \(config.displayPath): nodes.\(node.name).timezone: unknown time zone. Use an IANA zone such as \"Europe/Oslo\".")
+        }
+        let webex = config.webex.map {
+            WebexSettings(apiBase: $0.apiBase, authorizeURL: $0.authorizeURL, clientID: $0.clientID, clientSecret: $0.clientSecret)
+        }
+        return NodeSettings(local: Classroom(id: key.id, name: node.name, displayName: node.displayName, url: node.url),
+                            key: key, apiToken: try files.apiToken(), timezone: zone, peers: peers, webex: webex)
+    }
+
+    /// Opens the node's database and builds the node.
+    public static func makeNode(_ node: NodeConfig, in config: PenPalsConfig, logger: Logger) async throws -> ClassroomNode {
+        let settings = try settings(for: node, in: config)
+        let store = try NodeStore(path: NodeFiles(dataDir: node.dataDir).databaseFile.path)
+        return try await ClassroomNode(settings: settings, store: store, logger: logger)
+    }
+}

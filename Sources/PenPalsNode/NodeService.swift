@@ -1,0 +1,63 @@
+import Foundation
+public import Hummingbird
+public import Logging
+import PenPalsCore
+public import ServiceLifecycle
+
+/// One classroom node as a lifecycle service: its HTTP server and its background
+/// work (delivery and sync per peer, meeting creation, expiry). On graceful
+/// shutdown the server finishes requests in flight and the loops stop.
+public struct NodeService: Service {
+    public let node: ClassroomNode
+    let host: String
+    let port: Int
+    let onRunning: @Sendable (Int) async -> Void
+
+    public init(node: ClassroomNode, host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) {
+        self.node = node
+        self.host = host
+        self.port = port
+        self.onRunning = onRunning
+    }
+
+    public func run() async throws {
+        let onRunning = onRunning
+        let app = Application(
+            router: buildRouter(for: node),
+            configuration: .init(address: .hostname(host, port: port), serverName: "PenPals"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: node.logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.run() }
+            group.addTask { try await cancelWhenGracefulShutdown { await node.runBackground() } }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+}
+
+extension ClassroomNode {
+    /// The node's background work until cancelled.
+    func runBackground() async {
+        await withDiscardingTaskGroup { group in
+            for peer in directory.orderedPeers {
+                group.addTask { await self.runChannel(to: peer) }
+                group.addTask { await self.runGapWatch(for: peer) }
+            }
+            group.addTask { await self.runMeetingJobs() }
+            group.addTask { await self.runExpiry() }
+        }
+    }
+
+    /// Each node expires invitations on its own clock, also while nobody looks.
+    func runExpiry() async {
+        while !Task.isCancelled {
+            do {
+                try await expireDue()
+            } catch {
+                logger.error("expiry failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(15))
+        }
+    }
+}

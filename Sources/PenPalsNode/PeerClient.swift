@@ -1,0 +1,59 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import PenPalsCore
+
+/// Outbound node-to-node HTTP: posts JSON to a peer and returns its signed answer.
+struct PeerClient: Sendable {
+    let session: URLSession
+
+    init(timeout: TimeInterval = 15) {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = timeout
+        configuration.timeoutIntervalForResource = timeout * 2
+        configuration.httpMaximumConnectionsPerHost = 4
+        self.session = URLSession(configuration: configuration)
+    }
+
+    enum Failure: Error, CustomStringConvertible {
+        case unreachable(String)
+        case refused(status: Int, message: String)
+        case badAnswer(String)
+
+        var description: String {
+            switch self {
+            case .unreachable(let why): "unreachable: \(why)"
+            case .refused(let status, let message): "refused with \(status): \(message)"
+            case .badAnswer(let why): "bad answer: \(why)"
+            }
+        }
+    }
+
+    /// POSTs `body` to `peerURL` + `path` and decodes the signed envelope it answers with.
+    func post(_ body: Data, to peerURL: URL, path: String) async throws -> SignedEnvelope {
+        var request = URLRequest(url: URL(string: peerURL.absoluteString + path)!)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = body
+        let data: Data
+        let response: URLResponse
+        do {
+            (data, response) = try await session.data(for: request)
+        } catch {
+            throw Failure.unreachable(error.localizedDescription)
+        }
+        guard let http = response as? HTTPURLResponse else { throw Failure.badAnswer("not HTTP") }
+        guard http.statusCode == 200 else {
+            struct ErrorBody: Decodable { struct Inner: Decodable { var message: String }; var error: Inner }
+            let message = (try? JSONDecoder().decode(ErrorBody.self, from: data))?.error.message
+                ?? String(decoding: data.prefix(200), as: UTF8.self)
+            throw Failure.refused(status: http.statusCode, message: message)
+        }
+        do {
+            return try WireJSON.decode(SignedEnvelope.self, from: data)
+        } catch {
+            throw Failure.badAnswer("not a signed envelope")
+        }
+    }
+}

@@ -1,0 +1,181 @@
+import Foundation
+import PenPalsCore
+
+/// The JSON shapes of the local API (contract §4). Optional fields are written
+/// as `null`, never left out.
+struct InvitationView: Encodable {
+    var invitation: Invitation
+    var meeting: Meeting?
+    var senderName: String
+    var receiverName: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, title, status, problem
+        case startTime = "start_time", endTime = "end_time", senderID = "sender_id", senderName = "sender_name"
+        case receiverID = "receiver_id", receiverName = "receiver_name", createdAt = "created_at"
+        case meetingID = "meeting_id", webLink = "web_link"
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(invitation.id.uuidString.lowercased(), forKey: .id)
+        try c.encode(invitation.title, forKey: .title)
+        try c.encode(Timestamp.format(invitation.startTime), forKey: .startTime)
+        try c.encode(Timestamp.format(invitation.endTime), forKey: .endTime)
+        try c.encode(invitation.senderID.rawValue, forKey: .senderID)
+        try c.encode(senderName, forKey: .senderName)
+        try c.encode(invitation.receiverID.rawValue, forKey: .receiverID)
+        try c.encode(receiverName, forKey: .receiverName)
+        try c.encode(invitation.status.rawValue, forKey: .status)
+        try c.encode(Timestamp.format(invitation.createdAt), forKey: .createdAt)
+        try c.encode(meeting?.id.uuidString.lowercased(), forKey: .meetingID)
+        try c.encode(meeting?.webLink, forKey: .webLink)
+        try c.encode(invitation.problem, forKey: .problem)
+    }
+}
+
+struct MeetingView: Encodable {
+    struct Participant: Encodable { var id: String; var name: String }
+    var meeting: Meeting
+    var creatorName: String
+    var participants: [Participant]
+
+    enum CodingKeys: String, CodingKey {
+        case id, title, participants
+        case invitationID = "invitation_id", startTime = "start_time", endTime = "end_time", webLink = "web_link"
+        case webexMeetingID = "webex_meeting_id", creatorID = "creator_id", creatorName = "creator_name"
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(meeting.id.uuidString.lowercased(), forKey: .id)
+        try c.encode(meeting.invitationID.uuidString.lowercased(), forKey: .invitationID)
+        try c.encode(meeting.title, forKey: .title)
+        try c.encode(Timestamp.format(meeting.startTime), forKey: .startTime)
+        try c.encode(Timestamp.format(meeting.endTime), forKey: .endTime)
+        try c.encode(meeting.webLink, forKey: .webLink)
+        try c.encode(meeting.webexMeetingID, forKey: .webexMeetingID)
+        try c.encode(meeting.creatorID.rawValue, forKey: .creatorID)
+        try c.encode(creatorName, forKey: .creatorName)
+        try c.encode(participants, forKey: .participants)
+    }
+}
+
+struct StatusView: Encodable {
+    struct Peer: Encodable {
+        var name: String
+        var nodeID: String
+        var url: String
+        var reachable: Bool
+        var lastContact: String?
+        var sent: Int
+        var applied: Int
+        var outbox: Int
+        var nextRetry: String?
+
+        enum CodingKeys: String, CodingKey {
+            case name, url, reachable, sent, applied, outbox
+            case nodeID = "node_id", lastContact = "last_contact", nextRetry = "next_retry"
+        }
+
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(name, forKey: .name)
+            try c.encode(nodeID, forKey: .nodeID)
+            try c.encode(url, forKey: .url)
+            try c.encode(reachable, forKey: .reachable)
+            try c.encode(lastContact, forKey: .lastContact)
+            try c.encode(sent, forKey: .sent)
+            try c.encode(applied, forKey: .applied)
+            try c.encode(outbox, forKey: .outbox)
+            try c.encode(nextRetry, forKey: .nextRetry)
+        }
+    }
+
+    struct Webex: Encodable {
+        var configured: Bool
+        var connected: Bool
+        var expiresAt: String?
+        enum CodingKeys: String, CodingKey { case configured, connected, expiresAt = "expires_at" }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(configured, forKey: .configured)
+            try c.encode(connected, forKey: .connected)
+            try c.encode(expiresAt, forKey: .expiresAt)
+        }
+    }
+
+    var name: String
+    var displayName: String
+    var nodeID: String
+    var url: String
+    var timezone: String
+    var peers: [Peer]
+    var webex: Webex
+
+    enum CodingKeys: String, CodingKey {
+        case name, url, timezone, peers, webex
+        case displayName = "display_name", nodeID = "node_id"
+    }
+}
+
+struct ClassroomView: Encodable {
+    var id: String
+    var name: String
+    var displayName: String
+    var url: String
+    var reachable: Bool
+    enum CodingKeys: String, CodingKey { case id, name, url, reachable, displayName = "display_name" }
+}
+
+extension ClassroomNode {
+    func view(_ invitation: Invitation, meeting: Meeting?) -> InvitationView {
+        InvitationView(invitation: invitation, meeting: meeting,
+                       senderName: directory.displayName(of: invitation.senderID),
+                       receiverName: directory.displayName(of: invitation.receiverID))
+    }
+
+    func view(_ meeting: Meeting) -> MeetingView {
+        MeetingView(meeting: meeting, creatorName: directory.displayName(of: meeting.creatorID),
+                    participants: meeting.participants.map { .init(id: $0.rawValue, name: directory.displayName(of: $0)) })
+    }
+
+    /// Invitations with their meetings, read in one transaction.
+    func invitationViews(_ query: PenPalsStore.InvitationQuery) async throws -> [InvitationView] {
+        try await expireDue()
+        let localID = id
+        let rows = try await store.read { tx in
+            try tx.invitations(query, localID: localID).map { ($0, try tx.meeting(forInvitation: $0.id)) }
+        }
+        return rows.map { view($0.0, meeting: $0.1) }
+    }
+
+    func statusView() async throws -> StatusView {
+        let peers = try await store.read { try $0.peers() }
+        let health = peerHealth.withLock { $0 }
+        let tokens = try await webex?.tokens.loadTokens()
+        return StatusView(
+            name: directory.local.name, displayName: directory.local.displayName, nodeID: id.rawValue,
+            url: directory.local.url.absoluteString, timezone: settings.timezone.identifier,
+            peers: peers.map { peer in
+                let nodeID = NodeID(peer.nodeID)
+                let entry = nodeID.flatMap { health[$0] }
+                return StatusView.Peer(
+                    name: peer.name, nodeID: peer.nodeID, url: peer.url, reachable: entry?.reachable ?? false,
+                    lastContact: peer.lastContact.map { Timestamp.format(Date(timeIntervalSince1970: $0)) },
+                    sent: peer.sent, applied: peer.applied, outbox: peer.outboxDepth,
+                    nextRetry: entry?.nextRetry.map(Timestamp.format))
+            },
+            webex: .init(configured: webex != nil, connected: tokens != nil, expiresAt: tokens.map { Timestamp.format($0.expiresAt) }))
+    }
+
+    func classroomViews() -> [ClassroomView] {
+        let health = peerHealth.withLock { $0 }
+        return directory.orderedPeers.map { peer in
+            ClassroomView(id: peer.classroom.id.rawValue, name: peer.classroom.name, displayName: peer.classroom.displayName,
+                          url: peer.classroom.url.absoluteString, reachable: health[peer.classroom.id]?.reachable ?? false)
+        }
+    }
+}
+
+import PenPalsStore

@@ -1,0 +1,118 @@
+import Foundation
+import GRDB
+public import PenPalsCore
+
+/// A node's SQLite database: one value exists only once its schema is current.
+///
+/// Every write is one transaction through `write(_:)`, whose closure gets a
+/// `StoreTransaction` with the named, invariant-keeping operations; GRDB stays
+/// behind this module. The database runs in WAL mode with `synchronous=FULL`,
+/// so a committed event survives a power cut, not only a crash.
+public final class NodeStore: Sendable {
+    private let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the database file at `path`.
+    public init(path: String) throws {
+        var config = Configuration()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        config.busyMode = .timeout(10)
+        let pool = try DatabasePool(path: path, configuration: config)
+        self.writer = pool
+        try Self.migrator.migrate(pool)
+    }
+
+    /// An in-memory database, for tests.
+    public init() throws {
+        let queue = try DatabaseQueue()
+        self.writer = queue
+        try Self.migrator.migrate(queue)
+    }
+
+    public func write<T: Sendable>(_ updates: @Sendable (StoreTransaction) throws -> T) async throws -> T {
+        try await writer.write { db in try updates(StoreTransaction(db: db)) }
+    }
+
+    public func read<T: Sendable>(_ query: @Sendable (StoreTransaction) throws -> T) async throws -> T {
+        try await writer.read { db in try query(StoreTransaction(db: db)) }
+    }
+
+    /// A good migration is never modified once it has shipped: add new ones below.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "peer") { t in
+                t.primaryKey("node_id", .text)
+                t.column("name", .text).notNull()
+                t.column("display_name", .text).notNull()
+                t.column("url", .text).notNull()
+                t.column("sent", .integer).notNull().defaults(to: 0)
+                t.column("acked", .integer).notNull().defaults(to: 0)
+                t.column("applied", .integer).notNull().defaults(to: 0)
+                t.column("last_contact", .double)
+            }
+            try db.create(table: "event") { t in
+                t.column("author", .text).notNull()
+                t.column("recipient", .text).notNull()
+                t.column("seq", .integer).notNull()
+                t.column("id", .text).notNull()
+                t.column("type", .text).notNull()
+                t.column("created_at", .text).notNull()
+                t.column("envelope", .blob).notNull()
+                t.column("body", .blob).notNull()
+                t.column("applied", .boolean).notNull().defaults(to: false)
+                t.column("stored_at", .double).notNull()
+                t.primaryKey(["author", "recipient", "seq"])
+            }
+            try db.create(table: "invitation") { t in
+                t.primaryKey("id", .text)
+                t.column("title", .text).notNull()
+                t.column("start_time", .double).notNull()
+                t.column("end_time", .double).notNull()
+                t.column("sender_id", .text).notNull()
+                t.column("receiver_id", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("created_at", .double).notNull()
+                t.column("problem_code", .text)
+                t.column("problem_message", .text)
+                t.column("problem_retrying", .boolean)
+                t.column("updated_at", .double).notNull()
+            }
+            try db.create(index: "invitation_by_status", on: "invitation", columns: ["status", "start_time"])
+            try db.create(table: "meeting") { t in
+                t.primaryKey("id", .text)
+                t.column("invitation_id", .text).notNull().unique().references("invitation", onDelete: .cascade)
+                t.column("title", .text).notNull()
+                t.column("start_time", .double).notNull()
+                t.column("end_time", .double).notNull()
+                t.column("web_link", .text).notNull()
+                t.column("webex_meeting_id", .text).notNull()
+                t.column("creator_id", .text).notNull()
+            }
+            try db.create(table: "participant") { t in
+                t.column("meeting_id", .text).notNull().references("meeting", onDelete: .cascade)
+                t.column("node_id", .text).notNull()
+                t.primaryKey(["meeting_id", "node_id"])
+            }
+            try db.create(table: "meeting_job") { t in
+                t.primaryKey("invitation_id", .text).references("invitation", onDelete: .cascade)
+                t.column("state", .text).notNull()
+                t.column("attempts", .integer).notNull().defaults(to: 0)
+                t.column("next_attempt", .double).notNull()
+                t.column("last_error", .text)
+                t.column("updated_at", .double).notNull()
+            }
+            try db.create(table: "webex_account") { t in
+                t.primaryKey("id", .integer).check { $0 == 1 }
+                t.column("sealed_tokens", .blob).notNull()
+                t.column("updated_at", .double).notNull()
+            }
+            try db.create(table: "oauth_state") { t in
+                t.primaryKey("state", .text)
+                t.column("expires_at", .double).notNull()
+            }
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import GRDB
+import PenPalsCore
+
+/// One row of `peer`: a trusted peer and this node's counters for the pair.
+public struct PeerState: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "peer"
+    public var nodeID: String
+    public var name: String
+    public var displayName: String
+    public var url: String
+    /// Events this node has sent on channel self → peer (its last `seq`).
+    public var sent: Int
+    /// Highest of this node's `seq` that a signed clock of the peer covers.
+    public var acked: Int
+    /// Events of channel peer → self applied here.
+    public var applied: Int
+    public var lastContact: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case nodeID = "node_id", name, displayName = "display_name", url, sent, acked, applied
+        case lastContact = "last_contact"
+    }
+
+    public var outboxDepth: Int { max(0, sent - acked) }
+}
+
+/// One row of `event`: an event of a channel in either direction, with its exact envelope.
+struct EventRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "event"
+    var author: String
+    var recipient: String
+    var seq: Int
+    var id: String
+    var type: String
+    var createdAt: String
+    var envelope: Data
+    var body: Data
+    var applied: Bool
+    var storedAt: Double
+
+    enum CodingKeys: String, CodingKey {
+        case author, recipient, seq, id, type, createdAt = "created_at", envelope, body, applied, storedAt = "stored_at"
+    }
+}
+
+struct InvitationRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "invitation"
+    var id: String
+    var title: String
+    var startTime: Double
+    var endTime: Double
+    var senderID: String
+    var receiverID: String
+    var status: String
+    var createdAt: Double
+    var problemCode: String?
+    var problemMessage: String?
+    var problemRetrying: Bool?
+    var updatedAt: Double
+
+    enum CodingKeys: String, CodingKey {
+        case id, title, startTime = "start_time", endTime = "end_time", senderID = "sender_id", receiverID = "receiver_id"
+        case status, createdAt = "created_at", problemCode = "problem_code", problemMessage = "problem_message"
+        case problemRetrying = "problem_retrying", updatedAt = "updated_at"
+    }
+
+    init(_ invitation: Invitation, updatedAt: Date) {
+        id = invitation.id.uuidString.lowercased()
+        title = invitation.title
+        startTime = invitation.startTime.timeIntervalSince1970
+        endTime = invitation.endTime.timeIntervalSince1970
+        senderID = invitation.senderID.rawValue
+        receiverID = invitation.receiverID.rawValue
+        status = invitation.status.rawValue
+        createdAt = invitation.createdAt.timeIntervalSince1970
+        problemCode = invitation.problem?.code
+        problemMessage = invitation.problem?.message
+        problemRetrying = invitation.problem?.retrying
+        self.updatedAt = updatedAt.timeIntervalSince1970
+    }
+
+    func domain() throws -> Invitation {
+        guard let uuid = UUID(uuidString: id), let sender = NodeID(senderID), let receiver = NodeID(receiverID),
+              let status = InvitationStatus(rawValue: status) else {
+            throw StoreError.corrupt("invitation \(id)")
+        }
+        let problem = problemCode.map { Problem(code: $0, message: problemMessage ?? "", retrying: problemRetrying ?? false) }
+        return Invitation(id: uuid, title: title, startTime: Date(timeIntervalSince1970: startTime),
+                          endTime: Date(timeIntervalSince1970: endTime), senderID: sender, receiverID: receiver,
+                          status: status, createdAt: Date(timeIntervalSince1970: createdAt), problem: problem)
+    }
+}
+
+struct MeetingRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "meeting"
+    var id: String
+    var invitationID: String
+    var title: String
+    var startTime: Double
+    var endTime: Double
+    var webLink: String
+    var webexMeetingID: String
+    var creatorID: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, invitationID = "invitation_id", title, startTime = "start_time", endTime = "end_time"
+        case webLink = "web_link", webexMeetingID = "webex_meeting_id", creatorID = "creator_id"
+    }
+}
+
+struct ParticipantRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "participant"
+    var meetingID: String
+    var nodeID: String
+    enum CodingKeys: String, CodingKey { case meetingID = "meeting_id", nodeID = "node_id" }
+}
+
+/// A durable WebEx meeting-creation job at the sender's node.
+public struct MeetingJob: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "meeting_job"
+
+    public enum State: String, Codable, Sendable {
+        /// Waiting for its next attempt.
+        case pending
+        /// A create call was started: after a crash the meeting may exist, so look it up first.
+        case creating
+        case created
+        case failed
+    }
+
+    public var invitationID: String
+    public var state: State
+    public var attempts: Int
+    public var nextAttempt: Double
+    public var lastError: String?
+    public var updatedAt: Double
+
+    public init(invitationID: String, state: State, attempts: Int, nextAttempt: Double, lastError: String?, updatedAt: Double) {
+        self.invitationID = invitationID
+        self.state = state
+        self.attempts = attempts
+        self.nextAttempt = nextAttempt
+        self.lastError = lastError
+        self.updatedAt = updatedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case invitationID = "invitation_id", state, attempts, nextAttempt = "next_attempt"
+        case lastError = "last_error", updatedAt = "updated_at"
+    }
+}
+
+public enum StoreError: Error, Equatable, CustomStringConvertible {
+    case corrupt(String)
+    case unknownPeer(String)
+
+    public var description: String {
+        switch self {
+        case .corrupt(let what): "the stored \(what) cannot be read"
+        case .unknownPeer(let id): "\(id) is not a known peer"
+        }
+    }
+}

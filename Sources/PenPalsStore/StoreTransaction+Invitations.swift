@@ -1,0 +1,157 @@
+import Foundation
+import GRDB
+public import PenPalsCore
+
+/// Which invitations a list shows.
+public struct InvitationQuery: Sendable, Equatable {
+    public enum Box: Sendable, Equatable { case received, sent, all }
+    public var box: Box
+    /// nil: every status.
+    public var statuses: Set<InvitationStatus>?
+
+    public init(box: Box, statuses: Set<InvitationStatus>?) {
+        self.box = box
+        self.statuses = statuses
+    }
+}
+
+extension StoreTransaction {
+    // MARK: Invitations
+
+    public func invitation(_ id: UUID) throws -> Invitation? {
+        try InvitationRecord.fetchOne(db, key: id.uuidString.lowercased())?.domain()
+    }
+
+    /// Inserts or replaces the invitation's row.
+    public func save(_ invitation: Invitation, now: Date) throws {
+        try InvitationRecord(invitation, updatedAt: now).save(db)
+    }
+
+    /// Newest first, ties by id ascending.
+    public func invitations(_ query: InvitationQuery, localID: NodeID) throws -> [Invitation] {
+        var request = InvitationRecord.all()
+        switch query.box {
+        case .received: request = request.filter(Column("receiver_id") == localID.rawValue)
+        case .sent: request = request.filter(Column("sender_id") == localID.rawValue)
+        case .all: break
+        }
+        if let statuses = query.statuses {
+            request = request.filter(statuses.map(\.rawValue).contains(Column("status")))
+        }
+        return try request.order(Column("created_at").desc, Column("id").asc).fetchAll(db).map { try $0.domain() }
+    }
+
+    /// Invitations whose time ran out at `now` (pending at start, accepted or failed
+    /// without a meeting at end), now marked expired. Returns them as changed.
+    public func expireDue(now: Date) throws -> [Invitation] {
+        let t = now.timeIntervalSince1970
+        let due = try InvitationRecord.fetchAll(db, sql: """
+            SELECT * FROM invitation
+            WHERE (status = 'pending' AND start_time <= ?) OR (status IN ('accepted', 'failed') AND end_time <= ?)
+            """, arguments: [t, t])
+        return try due.map { record in
+            var invitation = try record.domain()
+            invitation.status = .expired
+            try save(invitation, now: now)
+            return invitation
+        }
+    }
+
+    // MARK: Meetings
+
+    public func save(_ meeting: Meeting) throws {
+        let id = meeting.id.uuidString.lowercased()
+        try MeetingRecord(id: id, invitationID: meeting.invitationID.uuidString.lowercased(), title: meeting.title,
+                          startTime: meeting.startTime.timeIntervalSince1970, endTime: meeting.endTime.timeIntervalSince1970,
+                          webLink: meeting.webLink, webexMeetingID: meeting.webexMeetingID,
+                          creatorID: meeting.creatorID.rawValue).save(db)
+        try ParticipantRecord.filter(Column("meeting_id") == id).deleteAll(db)
+        for participant in meeting.participants {
+            try ParticipantRecord(meetingID: id, nodeID: participant.rawValue).insert(db)
+        }
+    }
+
+    public func meeting(_ id: UUID) throws -> Meeting? {
+        try MeetingRecord.fetchOne(db, key: id.uuidString.lowercased()).map(domain)
+    }
+
+    public func meeting(forInvitation id: UUID) throws -> Meeting? {
+        try MeetingRecord.filter(Column("invitation_id") == id.uuidString.lowercased()).fetchOne(db).map(domain)
+    }
+
+    /// Meetings soonest first: those not yet over at `now`, or all of them.
+    /// Meetings of cancelled invitations are left out.
+    public func meetings(notEndedBy now: Date?) throws -> [Meeting] {
+        var sql = """
+            SELECT meeting.* FROM meeting JOIN invitation ON invitation.id = meeting.invitation_id
+            WHERE invitation.status = 'scheduled'
+            """
+        var arguments: StatementArguments = []
+        if let now {
+            sql += " AND meeting.end_time > ?"
+            arguments = [now.timeIntervalSince1970]
+        }
+        sql += " ORDER BY meeting.start_time, meeting.id"
+        return try MeetingRecord.fetchAll(db, sql: sql, arguments: arguments).map(domain)
+    }
+
+    private func domain(_ record: MeetingRecord) throws -> Meeting {
+        guard let id = UUID(uuidString: record.id), let invitationID = UUID(uuidString: record.invitationID),
+              let creator = NodeID(record.creatorID) else { throw StoreError.corrupt("meeting \(record.id)") }
+        let participants = try String.fetchAll(db, sql: "SELECT node_id FROM participant WHERE meeting_id = ? ORDER BY rowid",
+                                               arguments: [record.id]).compactMap(NodeID.init)
+        return Meeting(id: id, invitationID: invitationID, title: record.title,
+                       startTime: Date(timeIntervalSince1970: record.startTime), endTime: Date(timeIntervalSince1970: record.endTime),
+                       webLink: record.webLink, webexMeetingID: record.webexMeetingID, creatorID: creator, participants: participants)
+    }
+
+    // MARK: Meeting jobs
+
+    public func save(_ job: MeetingJob) throws {
+        try job.save(db)
+    }
+
+    public func job(forInvitation id: UUID) throws -> MeetingJob? {
+        try MeetingJob.fetchOne(db, key: id.uuidString.lowercased())
+    }
+
+    /// Jobs still to run (pending, or interrupted while creating), soonest first.
+    public func openJobs() throws -> [MeetingJob] {
+        try MeetingJob.filter([MeetingJob.State.pending.rawValue, MeetingJob.State.creating.rawValue].contains(Column("state")))
+            .order(Column("next_attempt"))
+            .fetchAll(db)
+    }
+
+    // MARK: WebEx account
+
+    /// The encrypted WebEx tokens, if the classroom connected its account.
+    public func sealedWebexTokens() throws -> Data? {
+        try Data.fetchOne(db, sql: "SELECT sealed_tokens FROM webex_account WHERE id = 1")
+    }
+
+    public func saveSealedWebexTokens(_ sealed: Data?, now: Date) throws {
+        if let sealed {
+            try db.execute(sql: """
+                INSERT INTO webex_account (id, sealed_tokens, updated_at) VALUES (1, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET sealed_tokens = excluded.sealed_tokens, updated_at = excluded.updated_at
+                """, arguments: [sealed, now.timeIntervalSince1970])
+        } else {
+            try db.execute(sql: "DELETE FROM webex_account")
+        }
+    }
+
+    /// Remembers an OAuth `state` until it is used or expires.
+    public func addOAuthState(_ state: String, expiresAt: Date) throws {
+        try db.execute(sql: "INSERT INTO oauth_state (state, expires_at) VALUES (?, ?)",
+                       arguments: [state, expiresAt.timeIntervalSince1970])
+    }
+
+    /// Uses up `state`: true once, and only before it expires.
+    public func consumeOAuthState(_ state: String, now: Date) throws -> Bool {
+        let expiresAt = try Double.fetchOne(db, sql: "SELECT expires_at FROM oauth_state WHERE state = ?", arguments: [state])
+        try db.execute(sql: "DELETE FROM oauth_state WHERE state = ? OR expires_at <= ?",
+                       arguments: [state, now.timeIntervalSince1970])
+        guard let expiresAt else { return false }
+        return expiresAt > now.timeIntervalSince1970
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import GRDB
+public import PenPalsCore
+
+/// The operations of one database transaction, named in the domain's words.
+/// Valid only inside the `NodeStore.write`/`read` closure that created it.
+public struct StoreTransaction {
+    let db: Database
+
+    // MARK: Peers
+
+    /// Adds a trusted peer or updates its name and URL, keeping the pair's counters.
+    public func upsertPeer(id: NodeID, name: String, displayName: String, url: String) throws {
+        if var peer = try PeerState.fetchOne(db, key: id.rawValue) {
+            peer.name = name
+            peer.displayName = displayName
+            peer.url = url
+            try peer.update(db)
+        } else {
+            try PeerState(nodeID: id.rawValue, name: name, displayName: displayName, url: url,
+                          sent: 0, acked: 0, applied: 0, lastContact: nil).insert(db)
+        }
+    }
+
+    public func peer(_ id: NodeID) throws -> PeerState? {
+        try PeerState.fetchOne(db, key: id.rawValue)
+    }
+
+    public func peers() throws -> [PeerState] {
+        try PeerState.order(Column("name")).fetchAll(db)
+    }
+
+    public func recordContact(with peer: NodeID, at time: Date) throws {
+        try db.execute(sql: "UPDATE peer SET last_contact = ? WHERE node_id = ?",
+                       arguments: [time.timeIntervalSince1970, peer.rawValue])
+    }
+
+    /// Believes a signed clock of `peer`: its `applied` entry acknowledges this node's
+    /// events up to that `seq`. Returns the new acknowledged count.
+    @discardableResult
+    public func recordAcknowledgement(from peer: NodeID, applied: Int) throws -> Int {
+        guard var state = try self.peer(peer) else { throw StoreError.unknownPeer(peer.rawValue) }
+        let covered = min(applied, state.sent)
+        if covered > state.acked {
+            state.acked = covered
+            try state.update(db)
+        }
+        return state.acked
+    }
+
+    // MARK: Outgoing events
+
+    /// Numbers, seals, signs and stores the next event of channel self → `cipher.peer`.
+    /// Stored in the caller's transaction, so it is committed before anyone sends it.
+    public func appendOutgoing(_ body: EventBody, key: NodeKey, cipher: ChannelCipher, now: Date) throws -> SealedEvent {
+        guard var peer = try self.peer(cipher.peer) else { throw StoreError.unknownPeer(cipher.peer.rawValue) }
+        peer.sent += 1
+        let event = EventSealing.seal(body, seq: peer.sent, applied: peer.applied, createdAt: now, key: key, cipher: cipher)
+        try peer.update(db)
+        try EventRecord(author: key.id.rawValue, recipient: cipher.peer.rawValue, seq: peer.sent, id: event.payload.id,
+                        type: body.type.rawValue, createdAt: event.payload.createdAt, envelope: event.envelope.jsonData,
+                        body: body.encoded(), applied: false, storedAt: now.timeIntervalSince1970).insert(db)
+        return event
+    }
+
+    /// Envelopes of channel `author` → `recipient` with `seq` above `after`, in order,
+    /// at most `limit` of them and about `maxBytes` of envelope JSON (at least one).
+    /// `more` tells whether further events remain.
+    public func channelEvents(author: NodeID, recipient: NodeID, after: Int, limit: Int, maxBytes: Int) throws -> (events: [SignedEnvelope], lastSeq: Int, more: Bool) {
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT seq, envelope FROM event WHERE author = ? AND recipient = ? AND seq > ? ORDER BY seq LIMIT ?
+            """, arguments: [author.rawValue, recipient.rawValue, after, limit + 1])
+        var envelopes: [SignedEnvelope] = []
+        var bytes = 0
+        var lastSeq = after
+        var more = false
+        while let row = try rows.next() {
+            let data: Data = row["envelope"]
+            if envelopes.count == limit || (!envelopes.isEmpty && bytes + data.count + 1 > maxBytes) {
+                more = true
+                break
+            }
+            envelopes.append(try WireJSON.decode(SignedEnvelope.self, from: data))
+            bytes += data.count + 1
+            lastSeq = row["seq"]
+        }
+        return (envelopes, lastSeq, more)
+    }
+
+    // MARK: Incoming events
+
+    public enum IncomingOutcome: Sendable, Equatable {
+        case stored
+        case duplicate
+    }
+
+    /// Stores a checked event from a peer unless it has it already. A different
+    /// event under a `seq` already used is a protocol violation.
+    public func storeIncoming(_ event: OpenedEvent, now: Date) throws -> IncomingOutcome {
+        let key: [String: any DatabaseValueConvertible] = [
+            "author": event.payload.from.rawValue, "recipient": event.payload.to.rawValue, "seq": event.payload.seq,
+        ]
+        if let existing = try EventRecord.fetchOne(db, key: key) {
+            let existingEnvelope = try WireJSON.decode(SignedEnvelope.self, from: existing.envelope)
+            guard existing.id == event.payload.id, existingEnvelope.payload == event.envelope.payload else {
+                throw ProtocolError.conflict("event \(event.payload.seq) of \(event.payload.from) was already received with different content")
+            }
+            return .duplicate
+        }
+        try EventRecord(author: event.payload.from.rawValue, recipient: event.payload.to.rawValue, seq: event.payload.seq,
+                        id: event.payload.id, type: event.payload.type.rawValue, createdAt: event.payload.createdAt,
+                        envelope: event.envelope.jsonData, body: event.body.encoded(), applied: false,
+                        storedAt: now.timeIntervalSince1970).insert(db)
+        return .stored
+    }
+
+    /// An incoming event waiting to be applied.
+    public struct PendingEvent: Sendable {
+        public var author: NodeID
+        public var seq: Int
+        public var id: String
+        public var createdAt: Date
+        public var body: EventBody
+    }
+
+    /// The next event of channel `peer` → self to apply, if it has arrived.
+    public func nextToApply(from peer: NodeID) throws -> PendingEvent? {
+        guard let state = try self.peer(peer) else { return nil }
+        // In a node's own database every event authored by a peer is addressed to this node.
+        guard let record = try EventRecord.fetchOne(db, sql: "SELECT * FROM event WHERE author = ? AND seq = ?",
+                                                    arguments: [peer.rawValue, state.applied + 1]) else { return nil }
+        guard let type = EventType(rawValue: record.type), let createdAt = Timestamp.parse(record.createdAt) else {
+            throw StoreError.corrupt("event \(record.seq) of \(peer)")
+        }
+        return PendingEvent(author: peer, seq: record.seq, id: record.id, createdAt: createdAt,
+                            body: try EventBody.decode(type: type, from: record.body))
+    }
+
+    /// Marks the event `seq` of `peer` applied; it must be the next in channel order.
+    public func markApplied(from peer: NodeID, seq: Int) throws {
+        guard var state = try self.peer(peer), state.applied + 1 == seq else {
+            throw StoreError.corrupt("channel order of \(peer)")
+        }
+        state.applied = seq
+        try state.update(db)
+        try db.execute(sql: "UPDATE event SET applied = 1 WHERE author = ? AND seq = ?", arguments: [peer.rawValue, seq])
+    }
+
+    /// Highest `seq` stored (applied or waiting) of channel `peer` → self.
+    public func highestReceived(from peer: NodeID) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM event WHERE author = ?", arguments: [peer.rawValue]) ?? 0
+    }
+}

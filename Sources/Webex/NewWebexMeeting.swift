@@ -1,0 +1,38 @@
+/// What the node asks WebEx to schedule.
+///
+/// Carries one integration tag (`penpals-<invitation id>`) so that after any
+/// doubt the node can find the meeting again instead of creating a second one.
+public struct NewWebexMeeting: Sendable, Equatable {
+    /// At most 128 characters.
+    public var title: String
+    /// RFC 3339 with offset, e.g. `2026-11-25T13:00:00+01:00`.
+    public var start: String
+    public var end: String
+    /// IANA zone the offsets above belong to; optional.
+    public var timezone: String?
+    /// Sent as `integrationTags: [integrationTag]`; at most 64 characters.
+    public var integrationTag: String
+
+    public init(title: String, start: String, end: String, timezone: String? = nil, integrationTag: String) {
+        self.title = title
+        self.start = start
+        self.end = end
+        self.timezone = timezone
+        self.integrationTag = integrationTag
+    }
+}
+
+extension NewWebexMeeting: Encodable {
+    private enum CodingKeys: String, CodingKey {
+        case title, start, end, timezone, integrationTags
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(title, forKey: .title)
+        try container.encode(start, forKey: .start)
+        try container.encode(end, forKey: .end)
+        try container.encodeIfPresent(timezone, forKey: .timezone)
+        try container.encode([integrationTag], forKey: .integrationTags)
+    }
+}

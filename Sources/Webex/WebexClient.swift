@@ -1,0 +1,148 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Stateless calls to WebEx's OAuth and meetings REST API.
+///
+/// It keeps no tokens: `WebexAccount` decides which access token to use and
+/// when to refresh it, so this type stays easy to test against the sandbox.
+/// Every failure is thrown as a `WebexError`, except cancellation, which is
+/// thrown as `CancellationError`.
+public struct WebexClient: Sendable {
+    /// The OAuth scopes PenPals asks for: read and write the classroom's meetings.
+    public static let scopes = ["meeting:schedules_read", "meeting:schedules_write"]
+
+    public let settings: WebexSettings
+    let timeout: TimeInterval
+    let session: URLSession
+
+    /// - Parameters:
+    ///   - settings: where WebEx is and the integration's credentials.
+    ///   - timeout: seconds one request may take before it fails with `.transport`.
+    public init(settings: WebexSettings, timeout: TimeInterval = 30) {
+        self.settings = settings
+        self.timeout = timeout
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = timeout
+        configuration.timeoutIntervalForResource = timeout
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        configuration.httpShouldSetCookies = false
+        self.session = URLSession(configuration: configuration)
+    }
+
+    /// The consent page to send the teacher to.
+    ///
+    /// Space in the scope list is encoded as `%20` (not `+`), as WebEx documents it.
+    public func authorizeURL(redirectURI: String, state: String) -> URL {
+        let query = FormEncoding.encode([
+            ("response_type", "code"),
+            ("client_id", settings.clientID),
+            ("redirect_uri", redirectURI),
+            ("scope", Self.scopes.joined(separator: " ")),
+            ("state", state),
+        ])
+        let base = settings.authorizeURL.absoluteString
+        let separator = base.contains("?") ? "&" : "?"
+        // Every part is percent-encoded, so the string always parses.
+        return URL(string: base + separator + query) ?? settings.authorizeURL
+    }
+
+    /// Exchanges the code from the consent redirect for tokens.
+    ///
+    /// A refused code (used, expired, or for another redirect URI) throws `.invalidGrant`.
+    public func exchangeCode(_ code: String, redirectURI: String) async throws -> WebexTokens {
+        let answer = try await tokenRequest([
+            ("grant_type", "authorization_code"),
+            ("client_id", settings.clientID),
+            ("client_secret", settings.clientSecret),
+            ("code", code),
+            ("redirect_uri", redirectURI),
+        ])
+        guard let refreshToken = answer.refreshToken else {
+            throw WebexError.badResponse("the token answer has no refresh_token")
+        }
+        return answer.tokens(refreshToken: refreshToken, now: Date())
+    }
+
+    /// Gets a new access token with the refresh token.
+    ///
+    /// A revoked or expired refresh token throws `.invalidGrant`: the classroom
+    /// must connect again.
+    public func refresh(refreshToken: String) async throws -> WebexTokens {
+        let answer = try await tokenRequest([
+            ("grant_type", "refresh_token"),
+            ("client_id", settings.clientID),
+            ("client_secret", settings.clientSecret),
+            ("refresh_token", refreshToken),
+        ])
+        // WebEx answers with the refresh token again; keep ours if it ever does not.
+        return answer.tokens(refreshToken: answer.refreshToken ?? refreshToken, now: Date())
+    }
+
+    /// Schedules a meeting hosted by the token's user.
+    public func createMeeting(_ meeting: NewWebexMeeting, accessToken: String) async throws -> WebexMeeting {
+        var request = try makeRequest(method: "POST", path: "meetings", accessToken: accessToken)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        do {
+            request.httpBody = try JSONEncoder().encode(meeting)
+        } catch {
+            throw WebexError.badResponse("cannot encode the meeting: \(error)")
+        }
+        let (data, _) = try await send(request)
+        return try decode(WebexMeeting.self, from: data)
+    }
+
+    /// The token user's meetings carrying `integrationTag` that overlap `from..<to`.
+    ///
+    /// This is how a node finds a meeting it may already have created before a
+    /// crash or timeout. Pages (WebEx's `Link: <…>; rel="next"`) are followed.
+    public func meetings(integrationTag: String, from: Date, to: Date, accessToken: String) async throws -> [WebexMeeting] {
+        var request = try makeRequest(
+            method: "GET",
+            path: "meetings",
+            query: [
+                ("integrationTag", integrationTag),
+                ("from", Self.timestamp(from)),
+                ("to", Self.timestamp(to)),
+                ("max", "100"),
+            ],
+            accessToken: accessToken
+        )
+        var meetings: [WebexMeeting] = []
+        // Bounded, so a server that always answers "next" cannot keep us here.
+        for _ in 0..<50 {
+            let (data, response) = try await send(request)
+            meetings += try decode(MeetingList.self, from: data).items
+            guard let next = nextPage(response) else { break }
+            request.url = next
+        }
+        return meetings
+    }
+
+    /// One meeting by id; a meeting that does not exist (or was deleted) throws `.rejected(404, …)`.
+    public func meeting(id: String, accessToken: String) async throws -> WebexMeeting {
+        let request = try makeRequest(
+            method: "GET",
+            path: "meetings/" + FormEncoding.percentEncode(id),
+            accessToken: accessToken
+        )
+        let (data, _) = try await send(request)
+        return try decode(WebexMeeting.self, from: data)
+    }
+
+    /// Deletes a meeting; WebEx answers 204.
+    public func deleteMeeting(id: String, accessToken: String) async throws {
+        let request = try makeRequest(
+            method: "DELETE",
+            path: "meetings/" + FormEncoding.percentEncode(id),
+            accessToken: accessToken
+        )
+        _ = try await send(request)
+    }
+}
+
+/// WebEx's answer to a list call.
+struct MeetingList: Decodable {
+    var items: [WebexMeeting]
+}

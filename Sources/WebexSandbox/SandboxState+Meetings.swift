@@ -1,0 +1,76 @@
+import Foundation
+
+/// Scheduling, listing and deleting meetings for the token's user.
+extension SandboxState {
+    /// `POST /v1/meetings`. Every attempt, failed ones included, counts toward the daily quota.
+    func createMeeting(
+        body: MeetingDraft.Body?,
+        user: User,
+        token: String,
+        site: String,
+        now: Date
+    ) throws(SandboxFailure) -> SandboxMeeting {
+        let dayAgo = now.addingTimeInterval(-86_400)
+        var attempts = (creationAttempts[user.email] ?? []).filter { $0 > dayAgo }
+        if attempts.count >= configuration.meetingsPerDay, let oldest = attempts.first {
+            creationAttempts[user.email] = attempts
+            throw SandboxFailure(
+                status: .tooManyRequests,
+                message: "You have reached the limit of \(configuration.meetingsPerDay) meetings in 24 hours.",
+                retryAfter: max(1, Int(oldest.timeIntervalSince(dayAgo).rounded(.up)))
+            )
+        }
+        attempts.append(now)
+        creationAttempts[user.email] = attempts
+
+        guard let body else { throw .invalid("The request body is not a valid JSON meeting object.") }
+        let draft = try MeetingDraft(body: body, now: now)
+        let id = Self.randomHex(bytes: 16)
+        let meeting = SandboxMeeting(
+            id: id,
+            meetingNumber: Self.randomDigits(10),
+            title: draft.title,
+            start: draft.startText,
+            end: draft.endText,
+            timezone: draft.timezone,
+            webLink: site + "/meet/" + id,
+            hostEmail: user.email,
+            hostDisplayName: user.displayName,
+            integrationTags: draft.integrationTags,
+            createdWithToken: token,
+            createdAt: now,
+            startDate: draft.start,
+            endDate: draft.end,
+            password: "Pp" + Self.randomHex(bytes: 3),
+            hostKey: Self.randomDigits(6),
+            siteUrl: site
+        )
+        meetings.append(meeting)
+        return meeting
+    }
+
+    /// `GET /v1/meetings`: the user's meetings overlapping `from..<to`, by start.
+    func meetings(of user: User, integrationTag: String?, from: Date, to: Date, max: Int) -> [SandboxMeeting] {
+        meetings
+            .filter { $0.hostEmail == user.email }
+            .filter { integrationTag == nil || $0.integrationTags.contains(integrationTag ?? "") }
+            .filter { $0.startDate < to && $0.endDate > from }
+            .sorted { $0.startDate < $1.startDate }
+            .prefix(max)
+            .map { $0 }
+    }
+
+    /// `GET /v1/meetings/{id}`: only the host sees it; anyone else gets 404, as for an unknown id.
+    func meeting(id: String, for user: User) throws(SandboxFailure) -> SandboxMeeting {
+        guard let meeting = meeting(id: id), meeting.hostEmail == user.email else { throw .notFound }
+        return meeting
+    }
+
+    /// `DELETE /v1/meetings/{id}`: only the host may delete it.
+    func deleteMeeting(id: String, for user: User) throws(SandboxFailure) {
+        guard let index = meetings.firstIndex(where: { $0.id == id }), meetings[index].hostEmail == user.email else {
+            throw .notFound
+        }
+        meetings.remove(at: index)
+    }
+}

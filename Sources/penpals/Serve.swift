@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PenPalsConfig
+import PenPalsNode
+import ServiceLifecycle
+
+extension PenPals {
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run one node, or every node of the config file.",
+            discussion: "Creates key, token and database on first start. SIGINT or SIGTERM finishes what is in flight and exits 0.")
+
+        @OptionGroup var options: NodeOptions
+
+        func run() async throws {
+            bootstrapLogging()
+            let config = try options.loadConfig()
+            let selected: [NodeConfig]
+            do {
+                selected = options.node == nil ? config.nodes : [try config.node(named: options.node)]
+                // The whole file is checked and the addresses bound before anything is created.
+                try config.checkHost(nodes: selected)
+            } catch {
+                throw fail(error.description, code: 2)
+            }
+            do {
+                try NodeBootstrap.prepareKeys(config)
+            } catch {
+                throw fail("\(error)", code: 2)
+            }
+            var services: [any Service] = []
+            for nodeConfig in selected {
+                let logger = Logger(label: "penpals.\(nodeConfig.name)")
+                let node: ClassroomNode
+                do {
+                    node = try await NodeBootstrap.makeNode(nodeConfig, in: config, logger: logger)
+                } catch {
+                    throw fail("\(error)", code: 2)
+                }
+                let host = nodeConfig.listen.host
+                let url = nodeConfig.url.absoluteString
+                let token = node.settings.apiToken
+                let name = nodeConfig.name
+                let display = nodeConfig.displayName
+                services.append(NodeService(node: node, host: host, port: nodeConfig.listen.port) { _ in
+                    say("""
+                        \(name) · \(display) is running at \(url)
+                          dashboard: \(url)/?token=\(token)
+                          try:       penpals --config \(options.configPath) status --node \(name)
+                        """)
+                })
+            }
+            let group = ServiceGroup(configuration: .init(
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "penpals")))
+            try await group.run()
+        }
+    }
+
+    struct WebexSandboxCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "webex-sandbox",
+            abstract: "Run the local WebEx-compatible sandbox used by the example, the demo and the tests.")
+
+        @Option(help: "Address to listen on.") var listen = "127.0.0.1:7400"
+        @Option(help: "The OAuth client id it accepts.") var clientID = "sandbox-client"
+        @Option(help: "The OAuth client secret it accepts.") var clientSecret = "sandbox-secret"
+
+        func run() async throws {
+            bootstrapLogging()
+            guard let address = ListenAddress(listen) else {
+                throw fail("--listen \"\(listen)\" is not host:port, e.g. 127.0.0.1:7400", code: 2)
+            }
+            let sandbox = WebexSandboxServer(address: address, clientID: clientID, clientSecret: clientSecret)
+            let group = ServiceGroup(configuration: .init(
+                services: [sandbox], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "webex-sandbox")))
+            try await group.run()
+        }
+    }
+}
+
+/// Logs go to stderr; `PENPALS_LOG_LEVEL` (trace … critical) sets the level, info by default.
+func bootstrapLogging() {
+    let level = ProcessInfo.processInfo.environment["PENPALS_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+}

@@ -1,0 +1,406 @@
+import Foundation
+import PenPalsCore
+import Testing
+@testable import PenPalsConfig
+
+@Suite struct FileErrorTests {
+    @Test func missingFile() {
+        let dir = TempDir()
+        let path = dir.path + "/nope.toml"
+        do {
+            _ = try PenPalsConfig.load(path: path)
+            Issue.record("loaded a missing file")
+        } catch {
+            #expect(error.file == path)
+            #expect(error.key == "")
+            #expect(error.problem.contains("does not exist"))
+            #expect(error.fix.contains("--config"))
+            expectOneLine(error, file: path)
+        }
+    }
+
+    @Test func folderInsteadOfFile() {
+        let dir = TempDir()
+        do {
+            _ = try PenPalsConfig.load(path: dir.path)
+            Issue.record("loaded a folder")
+        } catch {
+            #expect(error.problem.contains("folder"))
+            expectOneLine(error, file: dir.path)
+        }
+    }
+
+    @Test func relativePathNamesTheFileAsGiven() {
+        do {
+            _ = try PenPalsConfig.load(path: "surely-not-here-\(UUID().uuidString).toml")
+            Issue.record("loaded a missing file")
+        } catch {
+            #expect(error.description.hasPrefix("error: surely-not-here-"))
+        }
+    }
+
+    @Test func notUTF8() {
+        let dir = TempDir()
+        let path = dir.path + "/nodes.toml"
+        _ = FileManager.default.createFile(atPath: path, contents: Data([0x6e, 0x61, 0x6d, 0x65, 0x20, 0x3d, 0x20, 0xff, 0xfe]))
+        do {
+            _ = try PenPalsConfig.load(path: path)
+            Issue.record("loaded bad bytes")
+        } catch {
+            #expect(error.problem.contains("UTF-8"))
+            expectOneLine(error, file: path)
+        }
+    }
+
+    @Test func syntaxErrorHasLineAndColumn() throws {
+        let text = """
+        [[nodes]]
+        name = "room-12"
+        listen = 127.0.0.1:7411
+        """
+        let error = try #require(expectError(text, key: "line 3, column 12", problem: "not valid TOML"))
+        #expect(error.description.contains(": line 3, column 12: "))
+    }
+
+    @Test func syntaxErrorUnclosedString() throws {
+        let text = "[[nodes]]\nname = \"room-12\ndisplay_name = \"x\"\n"
+        let error = try #require(expectError(text, key: "line 2, column 16", problem: "not valid TOML"))
+        #expect(error.key.hasPrefix("line 2, "))
+    }
+
+    @Test func duplicateKeyInOneTableIsASyntaxError() throws {
+        let text = nodeBlock("room-12", port: 7411, extra: ["name = \"again\""])
+        let error = try #require(expectError(text, key: "line 8, column 8", problem: "not valid TOML"))
+        #expect(error.key.hasPrefix("line 8"))
+    }
+}
+
+@Suite struct UnknownKeyTests {
+    @Test func atTopLevel() {
+        expectError("colour = \"blue\"\n" + nodeBlock("room-12", port: 7411), key: "colour",
+                    problem: "unknown top-level key \"colour\"", fix: "[webex], [[nodes]] and [[peers]]")
+    }
+
+    @Test func misspelledSection() {
+        expectError(nodeBlock("room-12", port: 7411) + "[[peer]]\nname = \"x\"\n", key: "peer",
+                    problem: "unknown top-level key", fix: "Did you mean \"peers\"?")
+    }
+
+    @Test func inWebex() {
+        let text = webexBlock.replacingOccurrences(of: "[webex]\n", with: "[webex]\nredirect_uri = \"x\"\n") + nodeBlock("room-12", port: 7411)
+        expectError(text, key: "webex.redirect_uri", problem: "unknown key \"redirect_uri\" in [webex]",
+                    fix: "api_base, authorize_url, client_id, client_secret, client_secret_file")
+    }
+
+    @Test func inNode() {
+        expectError(nodeBlock("room-12", port: 7411, extra: ["dispaly_name = \"typo\""]), key: "nodes[0].dispaly_name",
+                    problem: "unknown key \"dispaly_name\" in [[nodes]]",
+                    fix: "Did you mean \"display_name\"? Allowed keys in [[nodes]]: name, display_name, listen, url, data_dir, timezone, public_key")
+    }
+
+    @Test func inSecondNode() {
+        expectError(nodeBlock("a", port: 7411) + nodeBlock("b", port: 7412, extra: ["port = 7412"]), key: "nodes[1].port")
+    }
+
+    @Test func inPeer() {
+        expectError(nodeBlock("room-12", port: 7411) + peerBlock("oslo-7a", key: keyA, extra: ["listen = \"x\""]),
+                    key: "peers[0].listen", problem: "unknown key \"listen\" in [[peers]]",
+                    fix: "Allowed keys in [[peers]]: name, display_name, url, public_key")
+    }
+
+    @Test func oddKeyIsQuotedInThePath() {
+        expectError(nodeBlock("room-12", port: 7411, extra: ["\"time zone\" = \"x\""]), key: "nodes[0].\"time zone\"")
+    }
+}
+
+@Suite struct MissingKeyTests {
+    @Test(arguments: ["name", "display_name", "listen", "url", "data_dir", "timezone"])
+    func nodeKey(_ key: String) {
+        expectError(nodeBlock("room-12", port: 7411, drop: [key]), key: "nodes[0].\(key)",
+                    problem: "has no \(key)", fix: "Add \(key) = ")
+    }
+
+    @Test func nodeKeyInSecondNode() {
+        expectError(nodeBlock("a", port: 7411) + nodeBlock("b", port: 7412, drop: ["timezone"]), key: "nodes[1].timezone")
+    }
+
+    @Test(arguments: ["name", "url", "public_key"])
+    func peerKey(_ key: String) {
+        expectError(nodeBlock("room-12", port: 7411) + peerBlock("oslo-7a", key: keyA, drop: [key]),
+                    key: "peers[0].\(key)", problem: "has no \(key)")
+    }
+
+    @Test func webexClientID() {
+        let text = webexBlock.replacingOccurrences(of: "client_id = \"sandbox-client\"\n", with: "") + nodeBlock("room-12", port: 7411)
+        expectError(text, key: "webex.client_id", problem: "no client_id", fix: "Add client_id = ")
+    }
+
+    @Test func webexSecret() {
+        let text = webexBlock.replacingOccurrences(of: "client_secret = \"sandbox-secret\"\n", with: "") + nodeBlock("room-12", port: 7411)
+        expectError(text, key: "webex.client_secret", problem: "neither client_secret nor client_secret_file")
+    }
+
+    @Test func noNodesAtAll() {
+        expectError("", key: "nodes", problem: "defines no node", fix: "[[nodes]]")
+        expectError(webexBlock, key: "nodes", problem: "defines no node")
+        expectError(peerBlock("oslo-7a", key: keyA), key: "nodes", problem: "defines no node")
+        expectError("nodes = []\n", key: "nodes", problem: "defines no node")
+    }
+}
+
+@Suite struct WrongTypeTests {
+    @Test func listenAsInteger() {
+        expectError(nodeBlock("room-12", port: 7411, set: ["listen": "7411"]), key: "nodes[0].listen",
+                    problem: "expected a string in quotes, found the integer 7411", fix: "listen = \"127.0.0.1:7411\"")
+    }
+
+    @Test func nameAsBool() {
+        expectError(nodeBlock("room-12", port: 7411, set: ["name": "true"]), key: "nodes[0].name", problem: "found true")
+    }
+
+    @Test func publicKeyAsArray() {
+        expectError(nodeBlock("room-12", port: 7411) + peerBlock("p", key: keyA, set: ["public_key": "[1, 2]"]),
+                    key: "peers[0].public_key", problem: "found an array")
+    }
+
+    @Test func clientIDAsNumber() {
+        let text = webexBlock.replacingOccurrences(of: "client_id = \"sandbox-client\"", with: "client_id = 12.5") + nodeBlock("room-12", port: 7411)
+        expectError(text, key: "webex.client_id", problem: "found the number 12.5")
+    }
+
+    @Test func webexNotATable() {
+        expectError("webex = \"yes\"\n" + nodeBlock("room-12", port: 7411), key: "webex", problem: "expected a [webex] section")
+    }
+
+    @Test func nodesAsSingleTable() {
+        expectError("[nodes]\nname = \"room-12\"\n", key: "nodes", problem: "a single [nodes] table", fix: "[[nodes]]")
+    }
+
+    @Test func nodesElementNotATable() {
+        expectError("nodes = [1]\n", key: "nodes[0]", problem: "expected a table, found the integer 1")
+    }
+
+    @Test func peersAsString() {
+        expectError(nodeBlock("room-12", port: 7411).replacingOccurrences(of: "[[nodes]]", with: "peers = \"none\"\n[[nodes]]"),
+                    key: "peers", problem: "expected [[peers]] sections")
+    }
+
+    @Test func emptyDisplayName() {
+        expectError(nodeBlock("room-12", port: 7411, set: ["display_name": "\"  \""]), key: "nodes[0].display_name", problem: "is empty")
+    }
+
+    @Test func inlineTablesWork() throws {
+        let text = """
+        nodes = [{ name = "a", display_name = "A", listen = "127.0.0.1:7411", url = "http://127.0.0.1:7411", data_dir = "a", timezone = "UTC" }]
+        """
+        #expect(try load(text).nodes.map(\.name) == ["a"])
+        let bad = text.replacingOccurrences(of: "timezone = \"UTC\"", with: "timezone = \"UTC\", colour = 1")
+        expectError(bad, key: "nodes[0].colour")
+    }
+}
+
+@Suite struct ValueErrorTests {
+    @Test(arguments: ["Room 12", "-room", "", "room_12", "Room-12", String(repeating: "a", count: 64), "école"])
+    func badSlug(_ name: String) {
+        expectError(nodeBlock("room-12", port: 7411, set: ["name": quotedTOML(name)]), key: "nodes[0].name",
+                    problem: "is not a valid name", fix: "lowercase letters, digits and dashes")
+    }
+
+    @Test func badSlugSuggestsOne() {
+        expectError(nodeBlock("x", port: 7411, set: ["name": "\"Room 12\""]), key: "nodes[0].name", fix: "e.g. \"room-12\"")
+    }
+
+    @Test func badPeerSlug() {
+        expectError(nodeBlock("room-12", port: 7411) + peerBlock("Oslo 7A", key: keyA), key: "peers[0].name")
+    }
+
+    @Test func duplicateNodeName() {
+        expectError(nodeBlock("room-12", port: 7411) + nodeBlock("room-12", port: 7412, set: ["data_dir": "\"other\""]),
+                    key: "nodes[1].name", problem: "\"room-12\" is already the name of nodes[0]")
+    }
+
+    @Test func duplicateNameAcrossNodeAndPeer() {
+        expectError(nodeBlock("room-12", port: 7411) + peerBlock("room-12", key: keyA),
+                    key: "peers[0].name", problem: "already the name of nodes[0]", fix: "own name")
+    }
+
+    @Test func duplicatePeerName() {
+        expectError(nodeBlock("room-12", port: 7411) + peerBlock("oslo", key: keyA) + peerBlock("oslo", key: keyB),
+                    key: "peers[1].name", problem: "already the name of peers[0]")
+    }
+
+    @Test func badListenIsTheDocumentedLine() throws {
+        let dir = TempDir()
+        let text = nodeBlock("room-12", port: 7411) + nodeBlock("kobe-4b", port: 7412, set: ["listen": "\"127.0.0.1:99999\""])
+        let error = try #require(expectError(text, key: "nodes[1].listen", in: dir))
+        #expect(error.description == "error: \(dir.path)/nodes.toml: nodes[1].listen: \"127.0.0.1:99999\" is not a valid address. Use host:port with a port from 1 to 65535, e.g. \"127.0.0.1:7412\".")
+    }
+
+    @Test(arguments: ["127.0.0.1", "127.0.0.1:0", ":7411", "300.1.1.1:80", "127.0.0.1:http"])
+    func badListen(_ listen: String) {
+        expectError(nodeBlock("room-12", port: 7411, set: ["listen": quotedTOML(listen)]), key: "nodes[0].listen",
+                    problem: "is not a valid address", fix: "port from 1 to 65535")
+    }
+
+    @Test func bareIPv6ListenGetsBracketAdvice() {
+        expectError(nodeBlock("room-12", port: 7411, set: ["listen": "\"::1:7411\""]), key: "nodes[0].listen", fix: "in brackets")
+    }
+
+    @Test func duplicateListen() {
+        expectError(nodeBlock("a", port: 7411) + nodeBlock("b", port: 7412, set: ["listen": "\"127.0.0.1:7411\""]),
+                    key: "nodes[1].listen", problem: "already the listen address of nodes[0] (\"a\")", fix: "\"127.0.0.1:7412\"")
+    }
+
+    @Test func overlappingListen() {
+        expectError(nodeBlock("a", port: 7411, set: ["listen": "\"0.0.0.0:7411\""]) + nodeBlock("b", port: 7411),
+                    key: "nodes[1].listen", problem: "overlaps \"0.0.0.0:7411\"")
+    }
+
+    @Test(arguments: ["ftp://example.org", "127.0.0.1:7411", "http://", "http:///path", "http://h:99999",
+                      "http://h/?q=1", "http://h/#top", "https://user:pw@h", "http://exa mple.org", "", "/relative"])
+    func badNodeURL(_ url: String) {
+        expectError(nodeBlock("room-12", port: 7411, set: ["url": quotedTOML(url)]), key: "nodes[0].url", fix: "http")
+    }
+
+    @Test func badPeerURL() {
+        expectError(nodeBlock("room-12", port: 7411) + peerBlock("p", key: keyA, set: ["url": "\"penpals.example.no\""]),
+                    key: "peers[0].url", problem: "is not an http or https URL")
+    }
+
+    @Test func badTimezone() {
+        expectError(nodeBlock("room-12", port: 7411, set: ["timezone": "\"Mars/Olympus_Mons\""]), key: "nodes[0].timezone",
+                    problem: "\"Mars/Olympus_Mons\" is not a known time zone", fix: "IANA")
+    }
+
+    @Test func timezoneCaseSuggestion() {
+        expectError(nodeBlock("room-12", port: 7411, set: ["timezone": "\"america/chicago\""]), key: "nodes[0].timezone",
+                    fix: "Did you mean \"America/Chicago\"?")
+    }
+
+    @Test(arguments: ["abc", String(repeating: "A", count: 44), String(keyA.dropLast()) + "=", keyA + "=",
+                      String(repeating: "A", count: 42) + "B", "<node id>"])
+    func badPeerPublicKey(_ key: String) {
+        expectError(nodeBlock("room-12", port: 7411) + peerBlock("p", key: key), key: "peers[0].public_key",
+                    problem: "is not a node id", fix: "43 characters of base64url")
+    }
+
+    @Test func badNodePublicKey() {
+        expectError(nodeBlock("room-12", port: 7411, set: ["public_key": "\"nope\""]), key: "nodes[0].public_key", problem: "is not a node id")
+    }
+
+    @Test func duplicatePublicKey() {
+        expectError(nodeBlock("room-12", port: 7411, set: ["public_key": "\"\(keyA)\""]) + peerBlock("p", key: keyA),
+                    key: "peers[0].public_key", problem: "already the public_key of nodes[0] (\"room-12\")")
+    }
+
+    @Test func duplicateDataDir() {
+        expectError(nodeBlock("a", port: 7411, set: ["data_dir": "\"data/x\""]) + nodeBlock("b", port: 7412, set: ["data_dir": "\"./data/x/\""]),
+                    key: "nodes[1].data_dir", problem: "already the data_dir of nodes[0]")
+    }
+
+    @Test func emptyDataDir() {
+        expectError(nodeBlock("a", port: 7411, set: ["data_dir": "\"\""]), key: "nodes[0].data_dir", problem: "is empty")
+    }
+}
+
+@Suite struct WebexErrorTests {
+    @Test(arguments: ["api_base", "authorize_url"])
+    func badURL(_ key: String) {
+        let text = webexBlock.replacingOccurrences(of: "\(key) = \"http://127.0.0.1:7400/v1", with: "\(key) = \"webexapis.com/v1")
+            + nodeBlock("room-12", port: 7411)
+        expectError(text, key: "webex.\(key)", problem: "is not an http or https URL", fix: "https://webexapis.com/v1")
+    }
+
+    @Test func bothSecrets() {
+        let text = webexBlock + "client_secret_file = \"secret.txt\"\n\n"
+        expectError(text.replacingOccurrences(of: "client_secret = \"sandbox-secret\"\n\n", with: "client_secret = \"sandbox-secret\"\n")
+                        + nodeBlock("room-12", port: 7411),
+                    key: "webex.client_secret_file", problem: "both client_secret and client_secret_file are set", fix: "Keep only one")
+    }
+
+    @Test func secretFileMissing() {
+        let text = webexBlock.replacingOccurrences(of: "client_secret = \"sandbox-secret\"", with: "client_secret_file = \"missing.txt\"")
+            + nodeBlock("room-12", port: 7411)
+        expectError(text, key: "webex.client_secret_file", problem: "\"missing.txt\" does not exist")
+    }
+
+    @Test func secretFileEmpty() {
+        let dir = TempDir()
+        dir.write("secret.txt", "\n")
+        let text = webexBlock.replacingOccurrences(of: "client_secret = \"sandbox-secret\"", with: "client_secret_file = \"secret.txt\"")
+            + nodeBlock("room-12", port: 7411)
+        expectError(text, key: "webex.client_secret_file", problem: "is empty", in: dir)
+    }
+
+    @Test func secretFileIsAFolder() {
+        let dir = TempDir()
+        dir.write("secrets/x", "x")
+        let text = webexBlock.replacingOccurrences(of: "client_secret = \"sandbox-secret\"", with: "client_secret_file = \"secrets\"")
+            + nodeBlock("room-12", port: 7411)
+        expectError(text, key: "webex.client_secret_file", problem: "is a folder", in: dir)
+    }
+
+    @Test func emptyClientID() {
+        let text = webexBlock.replacingOccurrences(of: "client_id = \"sandbox-client\"", with: "client_id = \"\"") + nodeBlock("room-12", port: 7411)
+        expectError(text, key: "webex.client_id", problem: "is empty")
+    }
+}
+
+@Suite struct FileOrderTests {
+    @Test func firstProblemInFileOrderWithinANode() {
+        let text = """
+        [[nodes]]
+        timezone = "Nowhere/Special"
+        name = "Bad Name"
+        display_name = "x"
+        listen = "127.0.0.1:7411"
+        url = "http://127.0.0.1:7411"
+        data_dir = "d"
+        """
+        expectError(text, key: "nodes[0].timezone")
+        expectError(text.replacingOccurrences(of: "Nowhere/Special", with: "UTC"), key: "nodes[0].name")
+    }
+
+    @Test func earlierNodeBeforeLaterNode() {
+        let text = nodeBlock("a", port: 7411, set: ["timezone": "\"Bad/Zone\""]) + nodeBlock("B", port: 7412)
+        expectError(text, key: "nodes[0].timezone")
+    }
+
+    @Test func webexBeforeNodesWhenWrittenFirst() {
+        let text = webexBlock.replacingOccurrences(of: "client_id", with: "clientid") + nodeBlock("A", port: 7411)
+        expectError(text, key: "webex.clientid")
+    }
+
+    @Test func nodesBeforeWebexWhenWrittenFirst() {
+        let text = nodeBlock("A", port: 7411) + webexBlock.replacingOccurrences(of: "client_id", with: "clientid")
+        expectError(text, key: "nodes[0].name")
+    }
+
+    @Test func unknownKeyBeforeLaterBadValue() {
+        let text = nodeBlock("room-12", port: 7411, drop: ["timezone"], extra: ["colour = \"red\"", "timezone = \"Bad/Zone\""])
+        expectError(text, key: "nodes[0].colour")
+    }
+
+    @Test func multiLineValuesDoNotConfuseTheOrder() {
+        let text = """
+        [[nodes]]
+        display_name = \"\"\"
+        name = "ignored"
+        \"\"\"
+        name = "Bad Name"
+        listen = "127.0.0.1:7411"
+        url = "http://127.0.0.1:7411"
+        data_dir = "d"
+        timezone = [
+          "UTC",
+        ]
+        """
+        // display_name is a multi-line string with a newline (allowed); the first problem is the name on line 5.
+        expectError(text, key: "nodes[0].name")
+    }
+}
+
+/// A TOML basic string holding `text`.
+func quotedTOML(_ text: String) -> String {
+    "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+}
