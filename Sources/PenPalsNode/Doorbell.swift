@@ -58,8 +58,9 @@ final class Doorbell: Sendable {
 final class InvitationWatch: Sendable {
     private let bells = Mutex<[UUID: [Doorbell]]>([:])
 
+    /// Rings every bell registered for `id`; they stay registered until forgotten.
     func notify(_ id: UUID) {
-        let waiting = bells.withLock { $0.removeValue(forKey: id) ?? [] }
+        let waiting = bells.withLock { $0[id] ?? [] }
         waiting.forEach { $0.ring() }
     }
 

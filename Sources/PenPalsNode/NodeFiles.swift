@@ -66,7 +66,9 @@ public struct NodeFiles: Sendable {
         try handle.write(contentsOf: Data(text.utf8))
         try handle.synchronize()
         try handle.close()
-        _ = try FileManager.default.replaceItemAt(url, withItemAt: temp)
+        guard rename(temp.path, url.path) == 0 else {
+            throw NodeFilesError.unreadable(url.path, "cannot be written (errno \(errno))")
+        }
     }
 }
 
