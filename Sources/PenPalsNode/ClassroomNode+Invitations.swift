@@ -45,7 +45,8 @@ extension ClassroomNode {
             guard let invitation else { throw APIError.notFound("Invitation \(invitationID)") }
             if let meeting, invitation.status == .scheduled { return (invitation, meeting) }
             let remaining = deadline - ContinuousClock.now
-            if invitation.status != .accepted || remaining <= .zero { return (invitation, nil) }
+            // A meeting_failed (e.g. the sender has no WebEx yet) is news enough to answer now.
+            if invitation.status != .accepted || invitation.problem != nil || remaining <= .zero { return (invitation, nil) }
             await bell.wait(timeout: remaining)
         }
     }

@@ -27,6 +27,8 @@ public actor WebexAccount {
     private var unsaved = false
     /// The refresh in flight, shared by every caller that needs it.
     private var refreshing: Task<WebexTokens, any Error>?
+    /// Numbers refreshes, so a refresh abandoned by `connect` cannot clear a newer one.
+    private var refreshGeneration = 0
 
     /// - Parameters:
     ///   - client: the REST client for this node's WebEx integration.
@@ -118,13 +120,17 @@ public actor WebexAccount {
             // Someone else refreshed since the caller took its token.
             return current
         }
-        let task = Task { try await self.performRefresh(using: current.refreshToken) }
+        refreshGeneration += 1
+        let generation = refreshGeneration
+        let task = Task { try await self.performRefresh(using: current.refreshToken, generation: generation) }
         refreshing = task
         return try await task.value
     }
 
-    private func performRefresh(using refreshToken: String) async throws -> WebexTokens {
-        defer { refreshing = nil }
+    private func performRefresh(using refreshToken: String, generation: Int) async throws -> WebexTokens {
+        defer {
+            if generation == refreshGeneration { refreshing = nil }
+        }
         logger.debug("Refreshing the WebEx access token")
         do {
             let renewed = try await client.refresh(refreshToken: refreshToken)
@@ -136,6 +142,8 @@ public actor WebexAccount {
             logger.info("WebEx access token refreshed", metadata: ["webex.expires_at": "\(renewed.expiresAt)"])
             return renewed
         } catch WebexError.invalidGrant(let message) {
+            // Tokens from a `connect` that happened meanwhile are not the refused ones.
+            try Task.checkCancellation()
             logger.warning("WebEx refused the refresh token; the classroom must connect again",
                            metadata: ["webex.message": "\(message)"])
             tokens = nil

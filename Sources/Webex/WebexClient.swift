@@ -19,16 +19,11 @@ public struct WebexClient: Sendable {
 
     /// - Parameters:
     ///   - settings: where WebEx is and the integration's credentials.
-    ///   - timeout: seconds one request may take before it fails with `.transport`.
+    ///   - timeout: seconds a request may wait for WebEx before it fails with `.transport`.
     public init(settings: WebexSettings, timeout: TimeInterval = 30) {
         self.settings = settings
         self.timeout = timeout
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = timeout
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        configuration.httpShouldSetCookies = false
-        self.session = URLSession(configuration: configuration)
+        self.session = URLSessionPool.shared.session(timeout: timeout)
     }
 
     /// The consent page to send the teacher to.

@@ -16,10 +16,9 @@ struct FaultMiddleware: RouterMiddleware {
         guard let code = fault.status else {
             return try await next(request, context)
         }
-        let status = HTTPResponse.Status(code: code)
         let failure = SandboxFailure(
-            status: status,
-            message: "Sandbox fault: \(code) \(status.reasonPhrase)",
+            status: HTTPResponse.Status(code: code),
+            message: "Sandbox fault: HTTP \(code)",
             retryAfter: fault.retryAfter
         )
         return .failure(failure, trackingID: context.trackingID)

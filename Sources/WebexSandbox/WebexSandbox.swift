@@ -6,8 +6,27 @@ public import Logging
 ///
 /// It follows WebEx's OAuth flow and the `/meetings` API subset the node uses
 /// (see `shared/webex`), keeps everything in memory, and lets tests inspect
-/// what was sent (`/sandbox/requests`) and play failures (`/sandbox/faults`).
-/// Values are cheap to copy: copies share one in-memory state.
+/// what was sent and play failures. Copies share one in-memory state.
+///
+/// WebEx endpoints (every `/v1` answer but the consent page carries `trackingid`;
+/// errors are `{"message", "errors": [{"description"}], "trackingId"}`):
+/// - `GET /v1/authorize?response_type=code&client_id=&redirect_uri=&scope=&state=`:
+///   consent page; `POST /v1/authorize` (form, `decision=allow|deny`, `email`)
+///   redirects with `code` or `error=access_denied` (`invalid_scope`,
+///   `unsupported_response_type` straight from the GET).
+/// - `POST /v1/access_token`: form only; `authorization_code` and `refresh_token` grants;
+///   400 `invalid_grant`, 401 `invalid_client`.
+/// - `POST /v1/meetings`, `GET /v1/meetings?integrationTag=&from=&to=&max=`,
+///   `GET /v1/meetings/{id}`, `DELETE /v1/meetings/{id}`: bearer token required.
+///
+/// Sandbox endpoints, without authentication (a loopback tool):
+/// - `GET /meet/{id}`: the page a meeting's `webLink` opens.
+/// - `GET /sandbox`: meetings as an HTML page; `GET /sandbox/meetings`,
+///   `GET /sandbox/requests`: JSON; `POST /sandbox/reset`.
+/// - `POST /sandbox/faults`: `{"expire_access_tokens": true}`,
+///   `{"revoke_refresh_tokens": true}`,
+///   `{"endpoint": "POST /v1/meetings", "status": 429, "count": 2, "retry_after": 5}`,
+///   `{"endpoint": "GET /v1/meetings", "delay_ms": 3000, "count": 1}`.
 public struct WebexSandbox: Sendable {
     let state: SandboxState
     let logger: Logger

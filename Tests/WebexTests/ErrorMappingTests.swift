@@ -34,7 +34,7 @@ struct ErrorMappingTests {
                 )
                 Issue.record("the 423 fault did not fire")
             } catch let error as WebexError {
-                #expect(error == .rateLimited(retryAfter: 2, status: 423, message: "Sandbox fault: 423 Locked"))
+                #expect(error == .rateLimited(retryAfter: 2, status: 423, message: "Sandbox fault: HTTP 423"))
                 #expect(error.isRetryable)
             }
         }

@@ -30,7 +30,7 @@ struct MeetingTimeTests {
     }
 
     @Test func stripsSecondsAsWebexDoes() throws {
-        let now = try #require(MeetingTime("2026-11-25T10:32:16Z")).date
+        let now = try #require(MeetingTime("2026-11-25T09:32:16Z")).date
         let body = MeetingDraft.Body(
             title: "T", start: "2026-11-25T11:32:41+01:00", end: "2026-11-25T12:52:28.076+01:00",
             timezone: nil, integrationTags: nil

@@ -8,7 +8,7 @@ import WebexSandbox
 struct WebexAccountTests {
     static var logger: Logger {
         var logger = Logger(label: "webex-account-test")
-        logger.logLevel = .warning
+        logger.logLevel = .error
         return logger
     }
 
