@@ -148,7 +148,12 @@ public actor WebexAccount {
                            metadata: ["webex.message": "\(message)"])
             tokens = nil
             unsaved = false
-            try await store.saveTokens(nil)
+            do {
+                try await store.saveTokens(nil)
+            } catch {
+                // Still disconnected in memory; after a restart the refusal comes again and clears them.
+                logger.error("Cannot clear the stored WebEx tokens", metadata: ["error": "\(error)"])
+            }
             throw WebexError.invalidGrant(message)
         }
     }

@@ -47,6 +47,8 @@ public struct WebexClient: Sendable {
     ///
     /// A refused code (used, expired, or for another redirect URI) throws `.invalidGrant`.
     public func exchangeCode(_ code: String, redirectURI: String) async throws -> WebexTokens {
+        // Expiry counts from before the request, so it is never later than WebEx's.
+        let requestedAt = Date()
         let answer = try await tokenRequest([
             ("grant_type", "authorization_code"),
             ("client_id", settings.clientID),
@@ -57,7 +59,7 @@ public struct WebexClient: Sendable {
         guard let refreshToken = answer.refreshToken else {
             throw WebexError.badResponse("the token answer has no refresh_token")
         }
-        return answer.tokens(refreshToken: refreshToken, now: Date())
+        return answer.tokens(refreshToken: refreshToken, now: requestedAt)
     }
 
     /// Gets a new access token with the refresh token.
@@ -65,6 +67,7 @@ public struct WebexClient: Sendable {
     /// A revoked or expired refresh token throws `.invalidGrant`: the classroom
     /// must connect again.
     public func refresh(refreshToken: String) async throws -> WebexTokens {
+        let requestedAt = Date()
         let answer = try await tokenRequest([
             ("grant_type", "refresh_token"),
             ("client_id", settings.clientID),
@@ -72,7 +75,7 @@ public struct WebexClient: Sendable {
             ("refresh_token", refreshToken),
         ])
         // WebEx answers with the refresh token again; keep ours if it ever does not.
-        return answer.tokens(refreshToken: answer.refreshToken ?? refreshToken, now: Date())
+        return answer.tokens(refreshToken: answer.refreshToken ?? refreshToken, now: requestedAt)
     }
 
     /// Schedules a meeting hosted by the token's user.

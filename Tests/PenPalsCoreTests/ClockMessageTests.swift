@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+@testable import PenPalsCore
+
+@Suite("ClockMessage")
+struct ClockMessageTests {
+    let nodes = Nodes()
+
+    var clockAB: PairClock { PairClock(author: nodes.a.id, peer: nodes.b.id, sent: 4, applied: 2) }
+
+    func openAtB(_ envelope: SignedEnvelope, expectedAuthor: NodeID? = nil,
+                 trusted: Set<NodeID>? = nil) throws(ProtocolError) -> (ClockMessage, PairClock) {
+        let trusted = trusted ?? [nodes.a.id]
+        return try ClockMessage.open(envelope, expectedAuthor: expectedAuthor, localID: nodes.b.id,
+                                     isTrusted: { trusted.contains($0) })
+    }
+
+    @Test("a signed acknowledgement opens to the same message and clock")
+    func roundTrip() throws {
+        let message = ClockMessage(clock: clockAB, createdAt: december1)
+        let (opened, clock) = try openAtB(message.signed(with: nodes.a), expectedAuthor: nodes.a.id)
+        #expect(opened == message)
+        #expect(clock == clockAB)
+        #expect(opened.createdAt == "2026-12-01T15:00:00Z")
+        #expect(try jsonKeys(WireJSON.encode(message)) == ["from", "to", "clock", "created_at"])
+    }
+
+    @Test("a sync request carries v, an answer carries events and more")
+    func requestAndAnswer() throws {
+        let request = ClockMessage(clock: clockAB, createdAt: december1, version: 1)
+        #expect(try jsonKeys(WireJSON.encode(request)) == ["v", "from", "to", "clock", "created_at"])
+        #expect(try openAtB(request.signed(with: nodes.a)).0.v == 1)
+
+        let inner = SignedEnvelope.sign(Data("{}".utf8), with: nodes.a)
+        let answer = ClockMessage(clock: clockAB, createdAt: december1, events: [inner, inner], more: true)
+        #expect(try jsonKeys(WireJSON.encode(answer)) == ["from", "to", "clock", "created_at", "events", "more"])
+        let (opened, _) = try openAtB(answer.signed(with: nodes.a))
+        #expect(opened.events == [inner, inner])
+        #expect(opened.more == true)
+        #expect(opened.v == nil)
+    }
+
+    @Test("refuses a message from another author than the expected one")
+    func expectedAuthorMismatch() {
+        let fromC = ClockMessage(clock: PairClock(author: nodes.c.id, peer: nodes.b.id, sent: 0, applied: 0), createdAt: december1)
+        let error = protocolError {
+            try openAtB(fromC.signed(with: nodes.c), expectedAuthor: nodes.a.id, trusted: [nodes.a.id, nodes.c.id])
+        }
+        #expect(error == .untrusted(nodes.c.id))
+    }
+
+    @Test("refuses an author that is not trusted")
+    func untrustedAuthor() {
+        let message = ClockMessage(clock: clockAB, createdAt: december1)
+        #expect(protocolError { try openAtB(message.signed(with: nodes.a), trusted: []) } == .untrusted(nodes.a.id))
+    }
+
+    @Test("refuses a message addressed to another node")
+    func wrongRecipient() {
+        let toC = ClockMessage(clock: PairClock(author: nodes.a.id, peer: nodes.c.id, sent: 1, applied: 1), createdAt: december1)
+        #expect(protocolError { try openAtB(toC.signed(with: nodes.a)) } == .notAddressedHere)
+    }
+
+    @Test("refuses a signature by another key or over other bytes")
+    func badSignature() {
+        let message = ClockMessage(clock: clockAB, createdAt: december1)
+        let bytes = WireJSON.encode(message)
+        #expect(protocolError { try openAtB(SignedEnvelope(payload: bytes, signature: nodes.c.sign(bytes))) } == .badSignature)
+        var changed = message
+        changed.clock[nodes.b.id.rawValue] = 3
+        let forged = SignedEnvelope(payload: WireJSON.encode(changed), signature: nodes.a.sign(bytes))
+        #expect(protocolError { try openAtB(forged) } == .badSignature)
+    }
+
+    @Test("refuses malformed JSON, a bad created_at and a bad clock")
+    func malformed() {
+        #expect(protocolError { try openAtB(.sign(Data("nope".utf8), with: nodes.a)) }?.kind == .malformed)
+        var badTime = ClockMessage(clock: clockAB, createdAt: december1)
+        badTime.createdAt = "yesterday"
+        #expect(protocolError { try openAtB(badTime.signed(with: nodes.a)) }?.kind == .malformed)
+        var badClock = ClockMessage(clock: clockAB, createdAt: december1)
+        badClock.clock = [nodes.a.id.rawValue: 4]
+        #expect(protocolError { try openAtB(badClock.signed(with: nodes.a)) }?.kind == .badClock)
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+@testable import PenPalsCore
+
+@Suite("SignedEnvelope")
+struct EnvelopeTests {
+    let key = NodeKey.generate()
+    let payload = Data("{\"b\":[true,null],\"a\":1,\"c\":\"x/y\"}".utf8)
+
+    struct Value: Codable, Equatable {
+        var a: Int
+        var b: [Bool?]
+        var c: String
+    }
+
+    @Test("its JSON is exactly {payload, sig}, both base64url without padding")
+    func jsonForm() throws {
+        let envelope = SignedEnvelope.sign(payload, with: key)
+        for data in [envelope.jsonData, WireJSON.encode(envelope)] {
+            let object = try jsonObject(data)
+            #expect(Set(object.keys) == ["payload", "sig"])
+            let payloadText = try #require(object["payload"] as? String)
+            let sigText = try #require(object["sig"] as? String)
+            #expect(payloadText == Base64URL.encode(payload))
+            #expect(sigText == Base64URL.encode(envelope.signature))
+            #expect(!payloadText.contains("=") && !sigText.contains("="))
+            #expect(Base64URL.decode(sigText)?.count == 64)
+        }
+    }
+
+    @Test("decodes back to the same bytes, which still verify")
+    func roundTrip() throws {
+        let envelope = SignedEnvelope.sign(payload, with: key)
+        let decoded = try WireJSON.decode(SignedEnvelope.self, from: envelope.jsonData)
+        #expect(decoded == envelope)
+        #expect(decoded.payload == payload)
+        #expect(decoded.isSigned(by: key.id))
+        #expect(!decoded.isSigned(by: NodeKey.generate().id))
+    }
+
+    @Test("decoding refuses a payload or sig that is not base64url, or a missing field", arguments: [
+        #"{"payload":"eyJhIjoxfQ==","sig":"AAAA"}"#,
+        #"{"payload":"ey+hIjoxfQ","sig":"AAAA"}"#,
+        #"{"payload":"eyJhIjoxfQ","sig":"AA/A"}"#,
+        #"{"payload":"eyJhIjoxfQ","sig":"AAAAA"}"#,
+        #"{"payload":"eyJhIjoxfQ"}"#,
+        #"{"sig":"AAAA"}"#,
+        #"{"payload":1,"sig":"AAAA"}"#,
+    ])
+    func refusesBadEncoding(json: String) {
+        #expect(throws: DecodingError.self) { try WireJSON.decode(SignedEnvelope.self, from: Data(json.utf8)) }
+    }
+
+    @Test("the signature covers the exact payload bytes: the same JSON re-spaced no longer verifies")
+    func exactBytes() throws {
+        let envelope = SignedEnvelope.sign(payload, with: key)
+        #expect(envelope.isSigned(by: key.id))
+        // The same JSON value in different bytes.
+        let respaced = Data("{ \"b\": [true, null], \"a\": 1, \"c\": \"x\\/y\" }".utf8)
+        #expect(try WireJSON.decode(Value.self, from: respaced) == WireJSON.decode(Value.self, from: payload))
+        #expect(!SignedEnvelope(payload: respaced, signature: envelope.signature).isSigned(by: key.id))
+        // Re-serialising the parsed value (sorted keys) changes the bytes too.
+        let reserialised = WireJSON.encode(try WireJSON.decode(Value.self, from: payload))
+        #expect(reserialised != payload)
+        #expect(!SignedEnvelope(payload: reserialised, signature: envelope.signature).isSigned(by: key.id))
+    }
+
+    @Test("WireJSON writes sorted keys and unescaped slashes")
+    func wireJSON() {
+        let data = WireJSON.encode(["b": "x/y", "a": "1"])
+        #expect(String(decoding: data, as: UTF8.self) == #"{"a":"1","b":"x/y"}"#)
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+@testable import PenPalsCore
+
+@Suite("Timestamp")
+struct TimestampTests {
+    @Test("parses UTC, positive and negative offsets and fractional seconds", arguments: [
+        ("2026-12-01T15:00:00Z", 1_796_137_200.0),
+        ("2026-12-01t15:00:00z", 1_796_137_200.0),
+        ("2026-12-02T00:00:00+09:00", 1_796_137_200.0),
+        ("2026-12-01T09:00:00-06:00", 1_796_137_200.0),
+        ("2026-12-01T20:30:00+05:30", 1_796_137_200.0),
+        ("2026-12-01T15:00:00+00:00", 1_796_137_200.0),
+        ("2026-12-01T15:00:00-00:00", 1_796_137_200.0),
+        ("2026-12-01T15:00:00.5Z", 1_796_137_200.5),
+        ("2026-12-01T15:00:00.250+01:00", 1_796_133_600.25),
+        ("2028-02-29T00:00:00Z", 1_835_395_200.0),
+    ])
+    func parses(text: String, epoch: Double) throws {
+        let date = try #require(Timestamp.parse(text))
+        #expect(abs(date.timeIntervalSince1970 - epoch) < 0.0005)
+    }
+
+    @Test("refuses no zone, impossible dates and garbage", arguments: [
+        "2026-12-01T15:00:00",
+        "2026-12-01T15:00:00.123",
+        "2026-12-01",
+        "2026-02-30T10:00:00Z",
+        "2026-02-29T10:00:00Z",
+        "2026-04-31T10:00:00Z",
+        "2026-13-01T10:00:00Z",
+        "2026-00-10T10:00:00Z",
+        "2026-12-00T10:00:00Z",
+        "2026-12-01T24:00:00Z",
+        "2026-12-01T15:60:00Z",
+        "2026-12-01T15:00:00+0900",
+        "2026-12-01T15:00:00+09",
+        "2026-12-01T15:00:00+24:00",
+        "2026-12-01T15:00:00.Z",
+        "2026-12-01T15:00:00ZZ",
+        "2026-12-01X15:00:00Z",
+        "2026-12-01T15:00:00 Z",
+        "2026-1-01T15:00:00Z",
+        "garbage",
+        "",
+        "yesterday at noon, roughly",
+    ])
+    func refuses(text: String) {
+        #expect(Timestamp.parse(text) == nil)
+    }
+
+    @Test("format writes UTC with Z and whole seconds")
+    func formatUTC() {
+        #expect(Timestamp.format(december1) == "2026-12-01T15:00:00Z")
+        #expect(Timestamp.format(december1.addingTimeInterval(0.75)) == "2026-12-01T15:00:00Z")
+        #expect(Timestamp.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00Z")
+        #expect(Timestamp.format(december1, in: TimeZone(identifier: "UTC")!) == "2026-12-01T15:00:00Z")
+    }
+
+    @Test("format(in:) writes the zone's offset, winter and summer, and parses back to the same instant", arguments: [
+        ("America/Chicago", 1_796_137_200.0, "2026-12-01T09:00:00-06:00"),
+        ("America/Chicago", 1_782_918_000.0, "2026-07-01T10:00:00-05:00"),
+        ("Asia/Tokyo", 1_796_137_200.0, "2026-12-02T00:00:00+09:00"),
+        ("Asia/Tokyo", 1_782_918_000.0, "2026-07-02T00:00:00+09:00"),
+        ("Asia/Kolkata", 1_796_137_200.0, "2026-12-01T20:30:00+05:30"),
+        ("America/St_Johns", 1_796_137_200.0, "2026-12-01T11:30:00-03:30"),
+        ("Europe/London", 1_782_918_000.0, "2026-07-01T16:00:00+01:00"),
+    ])
+    func formatInZone(zone: String, epoch: Double, expected: String) throws {
+        let timeZone = try #require(TimeZone(identifier: zone))
+        let date = Date(timeIntervalSince1970: epoch)
+        let text = Timestamp.format(date, in: timeZone)
+        #expect(text == expected)
+        #expect(Timestamp.parse(text) == date)
+    }
+
+    @Test("format then parse is the identity on whole seconds")
+    func roundTrip() {
+        for epoch in stride(from: 0.0, to: 4_000_000_000.0, by: 123_456_789.0) {
+            let date = Date(timeIntervalSince1970: epoch)
+            #expect(Timestamp.parse(Timestamp.format(date)) == date)
+        }
+    }
+}
