@@ -4,7 +4,8 @@ import PenPalsConfig
 import ServiceLifecycle
 import WebexSandbox
 
-/// The sandbox as a lifecycle service of `penpals webex-sandbox`.
+/// The sandbox as a lifecycle service of `penpals webex-sandbox`: its HTTP
+/// application runs in the service group, so SIGTERM shuts it down gracefully.
 struct WebexSandboxServer: Service {
     let address: ListenAddress
     let clientID: String
@@ -13,10 +14,9 @@ struct WebexSandboxServer: Service {
     func run() async throws {
         let sandbox = WebexSandbox(logger: Logger(label: "webex-sandbox"), clientID: clientID, clientSecret: clientSecret)
         let host = address.host
-        try await cancelWhenGracefulShutdown {
-            try await sandbox.run(host: host, port: address.port) { port in
-                say("WebEx sandbox is running at http://\(host.contains(":") ? "[\(host)]" : host):\(port)/v1 (meetings: /sandbox)")
-            }
+        let app = sandbox.buildApplication(host: host, port: address.port) { port in
+            say("WebEx sandbox is running at http://\(host.contains(":") ? "[\(host)]" : host):\(port)/v1 (meetings: /sandbox)")
         }
+        try await app.run()
     }
 }

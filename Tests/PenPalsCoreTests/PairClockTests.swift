@@ -7,7 +7,7 @@ struct PairClockTests {
     let nodes = Nodes()
 
     @Test("its wire form has exactly the author's and the peer's entries, zeros included")
-    func wireForm() {
+    func wireForm() throws {
         let clock = PairClock(author: nodes.a.id, peer: nodes.b.id, sent: 5, applied: 0)
         #expect(clock.wire == [nodes.a.id.rawValue: 5, nodes.b.id.rawValue: 0])
         #expect(clock.wire.count == 2)
