@@ -148,3 +148,51 @@ public struct MeetingFailure: Codable, Sendable, Equatable {
         case code, message, retrying
     }
 }
+
+// Invitation ids go on the wire in lowercase, as the event ids do, so that any
+// implementation can compare them as strings.
+extension KeyedEncodingContainer {
+    mutating func encodeLowercased(_ id: UUID, forKey key: Key) throws {
+        try encode(id.uuidString.lowercased(), forKey: key)
+    }
+}
+
+extension InvitationOffer {
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeLowercased(invitationID, forKey: .invitationID)
+        try c.encode(title, forKey: .title)
+        try c.encode(startTime, forKey: .startTime)
+        try c.encode(endTime, forKey: .endTime)
+    }
+}
+
+extension EventBody.Answer {
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeLowercased(invitationID, forKey: .invitationID)
+        try c.encodeIfPresent(reason, forKey: .reason)
+    }
+}
+
+extension MeetingNotice {
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeLowercased(invitationID, forKey: .invitationID)
+        try c.encode(webexMeetingID, forKey: .webexMeetingID)
+        try c.encode(webLink, forKey: .webLink)
+        try c.encode(title, forKey: .title)
+        try c.encode(startTime, forKey: .startTime)
+        try c.encode(endTime, forKey: .endTime)
+    }
+}
+
+extension MeetingFailure {
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeLowercased(invitationID, forKey: .invitationID)
+        try c.encode(code, forKey: .code)
+        try c.encode(message, forKey: .message)
+        try c.encode(retrying, forKey: .retrying)
+    }
+}

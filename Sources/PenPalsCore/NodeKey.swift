@@ -22,10 +22,11 @@ public struct NodeKey: Sendable {
         guard secretKey.count == Int(crypto_sign_SECRETKEYBYTES) else {
             throw .badKey("an Ed25519 secret key has \(crypto_sign_SECRETKEYBYTES) bytes, this one \(secretKey.count)")
         }
+        // Rebuild the pair from its seed: a damaged seed or public half shows as a mismatch.
         var pk = [UInt8](repeating: 0, count: Int(crypto_sign_PUBLICKEYBYTES))
-        let sk = [UInt8](secretKey)
-        crypto_sign_ed25519_sk_to_pk(&pk, sk)
-        guard Data(pk) == secretKey.suffix(32) else { throw .badKey("the secret key's public half does not match") }
+        var sk = [UInt8](repeating: 0, count: Int(crypto_sign_SECRETKEYBYTES))
+        crypto_sign_seed_keypair(&pk, &sk, [UInt8](secretKey.prefix(Int(crypto_sign_SEEDBYTES))))
+        guard Data(sk) == secretKey else { throw .badKey("the secret key's public half does not match its seed") }
         self.init(checkedSecret: secretKey, publicKey: Data(pk))
     }
 

@@ -12,16 +12,12 @@ public enum NodeBootstrap {
     }
 
     /// Creates the missing key and token of every node of the file whose `data_dir`
-    /// can be written, so that nodes of one file can start in any order.
-    public static func prepareKeys(_ config: PenPalsConfig) throws {
+    /// can be written, so that nodes of one file can start in any order. A node
+    /// whose folder this process cannot write is left to its own process.
+    public static func prepareKeys(_ config: PenPalsConfig) {
         for node in config.nodes where node.publicKey == nil {
             let files = NodeFiles(dataDir: node.dataDir)
-            if files.nodeID() != nil { continue }
-            do {
-                try files.prepare()
-            } catch {
-                throw Failure(description: "error: \(config.displayPath): nodes.\(node.name).data_dir: cannot create the node's key in \(node.dataDir.path) (\(error)). Make the folder writable, or start that node first.")
-            }
+            if files.nodeID() == nil { _ = try? files.prepare() }
         }
     }
 
@@ -30,12 +26,12 @@ public enum NodeBootstrap {
         let files = NodeFiles(dataDir: node.dataDir)
         let key = try files.prepare()
         if let declared = node.publicKey, declared != key.id {
-            throw Failure(description: "error: \(config.displayPath): nodes.\(node.name).public_key: it does not match the key in \(files.keyFile.path). Remove public_key or set it to \(key.id).")
+            throw Failure(description: "error: \(config.displayPath): \(config.keyPath(of: node)).public_key: it does not match the key in \(files.keyFile.path). Remove public_key or set it to \(key.id).")
         }
         var peers: [Classroom] = []
         for other in config.nodes where other.name != node.name {
             guard let id = other.publicKey ?? NodeFiles(dataDir: other.dataDir).nodeID() else {
-                throw Failure(description: "error: \(config.displayPath): nodes.\(other.name).public_key: the node has no key yet and none is given. Start it once, or add its public_key.")
+                throw Failure(description: "error: \(config.displayPath): \(config.keyPath(of: other)).public_key: the node has no key yet and none is given. Start it once, or add its public_key.")
             }
             peers.append(Classroom(id: id, name: other.name, displayName: other.displayName, url: other.url))
         }
@@ -43,7 +39,7 @@ public enum NodeBootstrap {
             peers.append(Classroom(id: peer.publicKey, name: peer.name, displayName: peer.displayName ?? peer.name, url: peer.url))
         }
         guard let zone = TimeZone(identifier: node.timezone) else {
-            throw Failure(description: "error: \(config.displayPath): nodes.\(node.name).timezone: unknown time zone. Use an IANA zone such as \"Europe/Oslo\".")
+            throw Failure(description: "error: \(config.displayPath): \(config.keyPath(of: node)).timezone: unknown time zone. Use an IANA zone such as \"Europe/Oslo\".")
         }
         let webex = config.webex.map {
             WebexSettings(apiBase: $0.apiBase, authorizeURL: $0.authorizeURL, clientID: $0.clientID, clientSecret: $0.clientSecret)
@@ -57,5 +53,12 @@ public enum NodeBootstrap {
         let settings = try settings(for: node, in: config)
         let store = try NodeStore(path: NodeFiles(dataDir: node.dataDir).databaseFile.path)
         return try await ClassroomNode(settings: settings, store: store, logger: logger)
+    }
+}
+
+extension PenPalsConfig {
+    /// `nodes[i]`, as config errors name a node.
+    func keyPath(of node: NodeConfig) -> String {
+        "nodes[\(nodes.firstIndex { $0.name == node.name } ?? 0)]"
     }
 }

@@ -144,6 +144,7 @@ public struct StoreTransaction {
         state.applied = seq
         try state.update(db)
         try db.execute(sql: "UPDATE event SET applied = 1 WHERE author = ? AND seq = ?", arguments: [peer.rawValue, seq])
+        guard db.changesCount == 1 else { throw StoreError.corrupt("event \(seq) of \(peer), which was never stored") }
     }
 
     /// Highest `seq` stored (applied or waiting) of channel `peer` → self.

@@ -24,11 +24,7 @@ extension PenPals {
             } catch {
                 throw fail(error.description, code: 2)
             }
-            do {
-                try NodeBootstrap.prepareKeys(config)
-            } catch {
-                throw fail("\(error)", code: 2)
-            }
+            NodeBootstrap.prepareKeys(config)
             var services: [any Service] = []
             for nodeConfig in selected {
                 let logger = Logger(label: "penpals.\(nodeConfig.name)")

@@ -78,15 +78,11 @@ struct NodeKeyTests {
         var secret = NodeKey.generate().secretKey
         secret[40] ^= 0x01
         let altered = secret
-        // libsodium's crypto_sign_ed25519_sk_to_pk copies the stored public half rather
-        // than deriving it from the seed, so NodeKey(secretKey:) compares it with itself.
-        withKnownIssue("bug: NodeKey(secretKey:) never detects an altered public half (NodeKey.swift:27-28)") {
-            #expect {
-                _ = try NodeKey(secretKey: altered)
-            } throws: { error in
-                guard case CryptoError.badKey = error else { return false }
-                return true
-            }
+        #expect {
+            _ = try NodeKey(secretKey: altered)
+        } throws: { error in
+            guard case CryptoError.badKey = error else { return false }
+            return true
         }
     }
 }

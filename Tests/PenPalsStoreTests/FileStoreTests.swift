@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+import PenPalsCore
+@testable import PenPalsStore
+
+@Suite("File-backed store")
+struct FileStoreTests {
+    @Test("data written survives closing and reopening the database file, which runs in WAL mode")
+    func survivesReopen() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("penpals-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("node.sqlite").path
+
+        let a = NodeKey.generate(), b = NodeKey.generate()
+        let (aID, bID) = (a.id, b.id)
+        let cipher = try ChannelCipher(local: a, peer: bID)
+        let invitation = Invitation(id: someInvitation, title: "Kept", startTime: t0.addingTimeInterval(86400),
+                                    endTime: t0.addingTimeInterval(90000), senderID: aID, receiverID: bID,
+                                    status: .pending, createdAt: t0)
+        let written: SealedEvent
+        do {
+            let store = try NodeStore(path: path)
+            written = try await store.write { tx in
+                try tx.upsertPeer(id: bID, name: "b-room", displayName: "Room B", url: "http://127.0.0.1:7412")
+                try tx.save(invitation, now: t0)
+                return try tx.appendOutgoing(.invitation(InvitationOffer(invitationID: someInvitation, title: "Kept",
+                                                                          startTime: "2027-01-16T08:00:00Z",
+                                                                          endTime: "2027-01-16T09:00:00Z")),
+                                             key: a, cipher: cipher, now: t0)
+            }
+            #expect(FileManager.default.fileExists(atPath: path + "-wal"))
+        }
+
+        let reopened = try NodeStore(path: path)
+        let (peer, events, saved) = try await reopened.read { tx in
+            (try tx.peer(bID),
+             try tx.channelEvents(author: aID, recipient: bID, after: 0, limit: 10, maxBytes: 1 << 20).events,
+             try tx.invitation(someInvitation))
+        }
+        #expect(peer?.sent == 1)
+        #expect(peer?.name == "b-room")
+        #expect(events == [written.envelope])
+        #expect(saved == invitation)
+        // The next event continues the channel where it stopped.
+        let next = try await reopened.write { tx in
+            try tx.appendOutgoing(.accept(invitationID: someInvitation), key: a, cipher: cipher, now: t0)
+        }
+        #expect(next.payload.seq == 2)
+    }
+}
