@@ -1,7 +1,7 @@
 import Foundation
 public import Logging
 public import PenPalsConfig
-public import PenPalsCore
+import PenPalsCore
 import PenPalsStore
 import Webex
 

@@ -61,23 +61,27 @@ public struct NodeFiles: Sendable {
     /// Writes a secret so that it is never readable by others, not even for an instant.
     private func writeSecret(_ text: String, to url: URL) throws {
         let temp = url.appendingPathExtension("tmp")
-        FileManager.default.createFile(atPath: temp.path, contents: nil, attributes: [.posixPermissions: 0o600])
+        guard FileManager.default.createFile(atPath: temp.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw NodeFilesError.unwritable(url.path, "cannot be created")
+        }
         let handle = try FileHandle(forWritingTo: temp)
         try handle.write(contentsOf: Data(text.utf8))
         try handle.synchronize()
         try handle.close()
         guard rename(temp.path, url.path) == 0 else {
-            throw NodeFilesError.unreadable(url.path, "cannot be written (errno \(errno))")
+            throw NodeFilesError.unwritable(url.path, "errno \(errno)")
         }
     }
 }
 
 public enum NodeFilesError: Error, CustomStringConvertible {
     case unreadable(String, String)
+    case unwritable(String, String)
 
     public var description: String {
         switch self {
         case .unreadable(let path, let why): "\(path) cannot be read: \(why)"
+        case .unwritable(let path, let why): "\(path) cannot be written: \(why)"
         }
     }
 }

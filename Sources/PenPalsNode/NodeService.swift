@@ -1,6 +1,6 @@
 import Foundation
-public import Hummingbird
-public import Logging
+import Hummingbird
+import Logging
 import PenPalsCore
 public import ServiceLifecycle
 
@@ -29,7 +29,7 @@ public struct NodeService: Service {
             logger: node.logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.run() }
-            group.addTask { try await cancelWhenGracefulShutdown { await node.runBackground() } }
+            group.addTask { await cancelWhenGracefulShutdown { await node.runBackground() } }
             try await group.next()
             group.cancelAll()
         }

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-public import PenPalsCore
+import PenPalsCore
 
 /// A node's SQLite database: one value exists only once its schema is current.
 ///

@@ -115,14 +115,14 @@ struct APIRoutes {
     @Sendable func invitations(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let parameters = request.uri.queryParameters
         let box: InvitationQuery.Box
-        switch parameters.get("box").map { String($0) } {
+        switch parameters.get("box").map({ String($0) }) {
         case nil, "received": box = .received
         case "sent": box = .sent
         case "all": box = .all
         case let other?: throw APIError.badRequest("bad_box", "box \"\(other)\" is not one of received, sent, all.")
         }
         let statuses: Set<InvitationStatus>?
-        switch parameters.get("status").map { String($0) } {
+        switch parameters.get("status").map({ String($0) }) {
         case nil: statuses = [.pending]
         case "all": statuses = nil
         case let name?:
