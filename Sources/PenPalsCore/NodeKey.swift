@@ -30,6 +30,16 @@ public struct NodeKey: Sendable {
         self.init(checkedSecret: secretKey, publicKey: Data(pk))
     }
 
+    /// The key pair of a 32-byte seed: the same seed always gives the same node.
+    public init(seed: Data) throws(CryptoError) {
+        Sodium.ready()
+        guard seed.count == Int(crypto_sign_SEEDBYTES) else { throw .badKey("an Ed25519 seed has \(crypto_sign_SEEDBYTES) bytes") }
+        var pk = [UInt8](repeating: 0, count: Int(crypto_sign_PUBLICKEYBYTES))
+        var sk = [UInt8](repeating: 0, count: Int(crypto_sign_SECRETKEYBYTES))
+        crypto_sign_seed_keypair(&pk, &sk, [UInt8](seed))
+        self.init(checkedSecret: Data(sk), publicKey: Data(pk))
+    }
+
     private init(checkedSecret: Data, publicKey: Data) {
         self.secretKey = checkedSecret
         self.id = NodeID(publicKey: publicKey)

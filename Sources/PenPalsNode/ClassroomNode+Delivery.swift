@@ -69,7 +69,7 @@ extension ClassroomNode {
                 body.append(envelope.jsonData)
             }
             body.append(contentsOf: Array("]}".utf8))
-            let answer = try await peerClient.post(body, to: peer.classroom.url, path: "/p2p/v1/events")
+            let answer = try await transport.post(body, to: peer.classroom, path: "/p2p/v1/events")
             let acked = try await believe(answer, from: peerID)
             guard acked > batch.acked else {
                 throw PeerClient.Failure.badAnswer("the peer acknowledged nothing of \(batch.events.count) events")
@@ -114,7 +114,7 @@ extension ClassroomNode {
             guard let state else { throw StoreError.unknownPeer(peerID.rawValue) }
             let request = ClockMessage(clock: PairClock(author: id, peer: peerID, sent: state.sent, applied: state.applied),
                                        createdAt: now(), version: EventPayload.version).signed(with: key)
-            let answer = try await peerClient.post(request.jsonData, to: peer.classroom.url, path: "/p2p/v1/sync")
+            let answer = try await transport.post(request.jsonData, to: peer.classroom, path: "/p2p/v1/sync")
             let message: ClockMessage
             do {
                 (message, _) = try ClockMessage.open(answer, expectedAuthor: peerID, localID: id) { $0 == peerID }
@@ -214,7 +214,7 @@ extension ClassroomNode {
             entry.failures += 1
             entry.reachable = false
             let ceiling = min(Self.backoffCap, 0.5 * pow(2, Double(min(entry.failures, 20))))
-            let delay = Double.random(in: ceiling / 2...ceiling)
+            let delay = jitter(ceiling / 2...ceiling)
             entry.nextRetry = now().addingTimeInterval(delay)
             health[peer] = entry
             return delay

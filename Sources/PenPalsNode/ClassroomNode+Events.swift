@@ -98,8 +98,10 @@ extension ClassroomNode {
             guard let start = Timestamp.parse(offer.startTime), let end = Timestamp.parse(offer.endTime) else {
                 return ignore("bad times")
             }
+            // One that arrives after its start is expired at once, as the sender's own clock has it.
             try tx.save(Invitation(id: offer.invitationID, title: offer.title, startTime: start, endTime: end,
-                                   senderID: author, receiverID: self.id, status: .pending, createdAt: event.createdAt), now: time)
+                                   senderID: author, receiverID: self.id, status: start <= time ? .expired : .pending,
+                                   createdAt: event.createdAt), now: time)
 
         case .accept:
             guard var invitation = existing, invitation.senderID == id, invitation.receiverID == author else {
@@ -123,19 +125,27 @@ extension ClassroomNode {
             }
 
         case .decline:
-            guard var invitation = existing, invitation.senderID == id, invitation.receiverID == author,
-                  let next = invitation.status.applying(.decline) else { return ignore("cannot be declined now") }
-            invitation.status = next
-            try tx.save(invitation, now: time)
+            guard var invitation = existing, invitation.senderID == id, invitation.receiverID == author else {
+                return ignore("not an invitation this node sent to the author")
+            }
+            if let next = invitation.status.applying(.decline) {
+                invitation.status = next
+                try tx.save(invitation, now: time)
+            } else if invitation.status == .expired {
+                // It expired here first: tell the receiver, which adopts the sender's word.
+                try send(.cancel(invitationID: invitationID, reason: EventBody.expiredReason), to: author, in: tx, effects: &effects)
+            } else {
+                ignore("invitation is \(invitation.status.rawValue)")
+            }
 
         case .cancel(_, let reason):
             guard var invitation = existing, invitation.senderID == author, invitation.receiverID == id else {
                 return ignore("not an invitation the author sent here")
             }
-            let action: InvitationAction = reason == EventBody.expiredReason ? .expire : .cancel
-            guard let next = invitation.status.applying(action) ?? invitation.status.applying(.cancel) else {
-                return ignore("invitation is \(invitation.status.rawValue)")
-            }
+            // The sender's cancel is final and overrides what crossed it here
+            // (a decline, or an expiry on this node's clock), so both sides agree.
+            let next: InvitationStatus = reason == EventBody.expiredReason ? .expired : .cancelled
+            guard invitation.status != next else { return ignore("already \(next.rawValue)") }
             invitation.status = next
             try tx.save(invitation, now: time)
 
@@ -143,9 +153,12 @@ extension ClassroomNode {
             guard var invitation = existing, invitation.senderID == author, invitation.receiverID == id else {
                 return ignore("not an invitation the author sent here")
             }
-            let status = invitation.status == .failed ? InvitationStatus.accepted : invitation.status
-            guard let next = status.applying(.schedule) else { return ignore("invitation is \(invitation.status.rawValue)") }
-            invitation.status = next
+            // The sender made the meeting: that holds even if this node gave up
+            // waiting (failed) or expired the invitation on its own clock meanwhile.
+            guard [.accepted, .failed, .expired].contains(invitation.status) else {
+                return ignore("invitation is \(invitation.status.rawValue)")
+            }
+            invitation.status = .scheduled
             invitation.problem = nil
             try tx.save(invitation, now: time)
             try tx.save(Meeting(id: invitationID, invitationID: invitationID, title: notice.title,

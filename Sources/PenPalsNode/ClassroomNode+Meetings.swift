@@ -14,21 +14,25 @@ extension ClassroomNode {
         while !Task.isCancelled {
             var wait: Duration = .seconds(60)
             do {
-                let jobs = try await store.read { try $0.openJobs() }
-                let time = now().timeIntervalSince1970
-                for job in jobs where job.nextAttempt <= time {
-                    guard !Task.isCancelled else { return }
-                    await run(job)
-                }
-                let upcoming = try await store.read { try $0.openJobs() }.map(\.nextAttempt).min()
-                if let upcoming {
-                    wait = min(wait, .milliseconds(Int(max(0, upcoming - now().timeIntervalSince1970) * 1000) + 1))
+                if let upcoming = try await runDueJobs() {
+                    wait = min(wait, .milliseconds(Int(max(0, upcoming.timeIntervalSince(now())) * 1000) + 1))
                 }
             } catch {
                 logger.error("meeting jobs could not be read", metadata: ["error": "\(error)"])
             }
             await jobBell.wait(timeout: wait)
         }
+    }
+
+    /// Runs every job that is due now, one after the other; returns when the next one is due.
+    @discardableResult
+    public func runDueJobs() async throws -> Date? {
+        let time = now().timeIntervalSince1970
+        for job in try await store.read({ try $0.openJobs() }) where job.nextAttempt <= time {
+            guard !Task.isCancelled else { break }
+            await run(job)
+        }
+        return try await store.read { try $0.openJobs() }.map(\.nextAttempt).min().map(Date.init(timeIntervalSince1970:))
     }
 
     static func integrationTag(_ invitationID: UUID) -> String {
@@ -43,7 +47,7 @@ extension ClassroomNode {
                 return try await finish(job, state: invitation.status == .scheduled ? .created : .failed,
                                         note: "invitation is \(invitation.status.rawValue)")
             }
-            guard let webex, try await webex.account.isConnected() else {
+            guard let meetingHost, try await meetingHost.isConnected() else {
                 return try await waitForWebex(job, invitation: invitation)
             }
             // Commit the doubt before the call: a crash from here on is resolved by lookup.
@@ -55,9 +59,7 @@ extension ClassroomNode {
             let startedJob = started
             try await store.write { try $0.save(startedJob) }
 
-            let meeting = try await webex.account.withAccessToken { token in
-                try await self.createOrAdopt(invitation, inDoubt: inDoubt, token: token, client: webex.client)
-            }
+            let meeting = try await createOrAdopt(invitation, inDoubt: inDoubt, host: meetingHost)
             try await record(meeting, for: invitation, job: started)
         } catch let error as WebexError {
             await handle(error, job: job, invitationID: invitationID)
@@ -67,23 +69,21 @@ extension ClassroomNode {
         }
     }
 
-    private func createOrAdopt(_ invitation: Invitation, inDoubt: Bool, token: String, client: WebexClient) async throws -> WebexMeeting {
+    private func createOrAdopt(_ invitation: Invitation, inDoubt: Bool, host: any MeetingHost) async throws -> WebexMeeting {
         let tag = Self.integrationTag(invitation.id)
         if inDoubt {
-            let found = try await client.meetings(integrationTag: tag, from: invitation.startTime.addingTimeInterval(-86_400),
-                                                  to: invitation.endTime.addingTimeInterval(86_400), accessToken: token)
-            if let meeting = found.first(where: { $0.integrationTags?.contains(tag) ?? true }) {
+            if let meeting = try await host.findMeeting(tag: tag, from: invitation.startTime.addingTimeInterval(-86_400),
+                                                        to: invitation.endTime.addingTimeInterval(86_400)) {
                 logger.info("adopted the WebEx meeting made before a restart", metadata: ["invitation": "\(invitation.id)"])
                 return meeting
             }
         }
         let zone = settings.timezone
-        return try await client.createMeeting(
+        return try await host.createMeeting(
             NewWebexMeeting(title: invitation.title,
                             start: Timestamp.format(invitation.startTime, in: zone),
                             end: Timestamp.format(invitation.endTime, in: zone),
-                            timezone: zone.identifier, integrationTag: tag),
-            accessToken: token)
+                            timezone: zone.identifier, integrationTag: tag))
     }
 
     /// Stores the meeting, schedules the invitation and tells the receiver, in one transaction.
@@ -176,7 +176,7 @@ extension ClassroomNode {
 
     private func backoff(_ attempts: Int) -> TimeInterval {
         let ceiling = min(Self.backoffCap, 2 * pow(2, Double(attempts)))
-        return Double.random(in: ceiling / 2...ceiling)
+        return jitter(ceiling / 2...ceiling)
     }
 
     private func retryLater(_ job: MeetingJob, after delay: TimeInterval, error: String, keepDoubt: Bool) async throws {
@@ -236,13 +236,11 @@ extension ClassroomNode {
 
     /// Deletes a WebEx meeting of a cancelled invitation, in the background.
     func deleteWebexMeeting(_ meetingID: String) {
-        guard let webex else { return }
+        guard let meetingHost else { return }
         let logger = logger
         Task {
             do {
-                try await webex.account.withAccessToken { token in
-                    try await webex.client.deleteMeeting(id: meetingID, accessToken: token)
-                }
+                try await meetingHost.deleteMeeting(id: meetingID)
             } catch {
                 logger.warning("the WebEx meeting of a cancelled invitation could not be deleted", metadata: ["error": "\(error)"])
             }

@@ -40,8 +40,13 @@ public final class ClassroomNode: Sendable {
     let directory: Directory
     let logger: Logger
     let now: @Sendable () -> Date
-    let peerClient: PeerClient
+    /// Picks a backoff delay in a range; random, or seeded in the simulation.
+    let jitter: @Sendable (ClosedRange<Double>) -> Double
+    let transport: any PeerTransport
+    /// The classroom's WebEx account (OAuth, tokens); nil without a `[webex]` section.
     let webex: WebexLink?
+    /// Where meetings are made: the WebEx account, or a stand-in in the simulation.
+    let meetingHost: (any MeetingHost)?
     let watch = InvitationWatch()
     let deliveryBells: [NodeID: Doorbell]
     let syncBells: [NodeID: Doorbell]
@@ -51,13 +56,20 @@ public final class ClassroomNode: Sendable {
     public var id: NodeID { settings.key.id }
     var key: NodeKey { settings.key }
 
-    public init(settings: NodeSettings, store: NodeStore, logger: Logger, now: @escaping @Sendable () -> Date = Date.init) async throws {
+    /// - Parameters:
+    ///   - transport: how peers are reached; HTTP unless given.
+    ///   - meetingHost: where meetings are made; the WebEx account of `settings.webex` unless given.
+    ///   - jitter: picks a backoff delay within a range.
+    public init(settings: NodeSettings, store: NodeStore, logger: Logger, now: @escaping @Sendable () -> Date = Date.init,
+                transport: (any PeerTransport)? = nil, meetingHost: (any MeetingHost)? = nil,
+                jitter: @escaping @Sendable (ClosedRange<Double>) -> Double = { Double.random(in: $0) }) async throws {
         self.settings = settings
         self.store = store
         self.logger = logger
         self.now = now
+        self.jitter = jitter
         self.directory = try Directory(local: settings.local, key: settings.key, peers: settings.peers)
-        self.peerClient = PeerClient()
+        self.transport = transport ?? PeerClient()
         self.deliveryBells = Dictionary(uniqueKeysWithValues: directory.orderedPeers.map { ($0.classroom.id, Doorbell()) })
         self.syncBells = Dictionary(uniqueKeysWithValues: directory.orderedPeers.map { ($0.classroom.id, Doorbell()) })
         if let webexSettings = settings.webex {
@@ -69,6 +81,7 @@ public final class ClassroomNode: Sendable {
         } else {
             self.webex = nil
         }
+        self.meetingHost = meetingHost ?? webex
         let peers = directory.orderedPeers.map(\.classroom)
         try await store.write { tx in
             for peer in peers {
@@ -100,13 +113,6 @@ public final class ClassroomNode: Sendable {
         _ = try tx.appendOutgoing(body, key: key, cipher: cipher, now: now())
         effects.deliverTo.insert(peer)
     }
-}
-
-/// The node's WebEx side: the REST client and the classroom's account.
-struct WebexLink: Sendable {
-    let client: WebexClient
-    let account: WebexAccount
-    let tokens: SealedTokenStore
 }
 
 /// A peer's reachability as this node last saw it.

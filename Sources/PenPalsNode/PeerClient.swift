@@ -5,7 +5,7 @@ import FoundationNetworking
 import PenPalsCore
 
 /// Outbound node-to-node HTTP: posts JSON to a peer and returns its signed answer.
-struct PeerClient: Sendable {
+struct PeerClient: PeerTransport {
     let session: URLSession
 
     init(timeout: TimeInterval = 15) {
@@ -31,8 +31,9 @@ struct PeerClient: Sendable {
     }
 
     /// POSTs `body` to `peerURL` + `path` and decodes the signed envelope it answers with.
-    func post(_ body: Data, to peerURL: URL, path: String) async throws -> SignedEnvelope {
-        var request = URLRequest(url: URL(string: peerURL.absoluteString + path)!)
+    func post(_ body: Data, to peer: Classroom, path: String) async throws -> SignedEnvelope {
+        guard let url = URL(string: peer.url.absoluteString + path) else { throw Failure.unreachable("bad URL \(peer.url)") }
+        var request = URLRequest(url: url)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.httpBody = body

@@ -118,7 +118,7 @@ extension StoreTransaction {
     /// Jobs still to run (pending, or interrupted while creating), soonest first.
     public func openJobs() throws -> [MeetingJob] {
         try MeetingJob.filter([MeetingJob.State.pending.rawValue, MeetingJob.State.creating.rawValue].contains(Column("state")))
-            .order(Column("next_attempt"))
+            .order(Column("next_attempt"), Column.rowID)
             .fetchAll(db)
     }
 

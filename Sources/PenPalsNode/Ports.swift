@@ -1,0 +1,53 @@
+import Foundation
+public import PenPalsCore
+public import Webex
+
+/// How a node reaches its peers' `/p2p/v1` endpoints. `PeerClient` speaks HTTP;
+/// the protocol simulation routes in memory with faults of its choosing.
+public protocol PeerTransport: Sendable {
+    /// POSTs `body` to `path` of `peer` and returns the signed envelope it answers with.
+    func post(_ body: Data, to peer: Classroom, path: String) async throws -> SignedEnvelope
+}
+
+/// The WebEx operations a sender's node needs, done with its own account.
+public protocol MeetingHost: Sendable {
+    func isConnected() async throws -> Bool
+    /// The meeting carrying `tag` between `from` and `to`, if one exists.
+    func findMeeting(tag: String, from: Date, to: Date) async throws -> WebexMeeting?
+    func createMeeting(_ meeting: NewWebexMeeting) async throws -> WebexMeeting
+    func deleteMeeting(id: String) async throws
+}
+
+/// The classroom's WebEx account as a `MeetingHost`: every call with a fresh
+/// access token, refreshed once on a 401.
+struct WebexLink: MeetingHost {
+    let client: WebexClient
+    let account: WebexAccount
+    let tokens: SealedTokenStore
+
+    func isConnected() async throws -> Bool {
+        try await account.isConnected()
+    }
+
+    func findMeeting(tag: String, from: Date, to: Date) async throws -> WebexMeeting? {
+        let client = client
+        return try await account.withAccessToken { token in
+            try await client.meetings(integrationTag: tag, from: from, to: to, accessToken: token)
+                .first { $0.integrationTags?.contains(tag) ?? true }
+        }
+    }
+
+    func createMeeting(_ meeting: NewWebexMeeting) async throws -> WebexMeeting {
+        let client = client
+        return try await account.withAccessToken { token in
+            try await client.createMeeting(meeting, accessToken: token)
+        }
+    }
+
+    func deleteMeeting(id: String) async throws {
+        let client = client
+        try await account.withAccessToken { token in
+            try await client.deleteMeeting(id: id, accessToken: token)
+        }
+    }
+}

@@ -1,0 +1,462 @@
+import Foundation
+import Logging
+import PenPalsCore
+@testable import PenPalsNode
+import PenPalsStore
+import Synchronization
+import Testing
+import Webex
+
+/// A deterministic simulation of the protocol: three real nodes (their state
+/// machines and stores, no HTTP) driven by a seeded scheduler through random
+/// invitations, answers and cancels, with message loss, duplication, reordering,
+/// delay, partitions, crashes with restart from the store, a failing WebEx, and
+/// a moving clock. After healing and a final sync the invariants must hold.
+///
+/// `PENPALS_SIM_SEEDS` sets how many seeds run (default 1,000);
+/// `PENPALS_SIM_SEED=N` replays one seed, printing its steps.
+@Suite("Protocol simulation")
+struct ProtocolSimulationTests {
+    @Test func everySeedConvergesWithEveryEventAppliedOnceAndOneMeetingPerAcceptance() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let seeds: [UInt64]
+        if let one = environment["PENPALS_SIM_SEED"].flatMap(UInt64.init) {
+            seeds = [one]
+        } else {
+            seeds = Array(1...UInt64(environment["PENPALS_SIM_SEEDS"].flatMap(Int.init) ?? 1_000))
+        }
+        let verbose = seeds.count == 1
+        // Two workers, one a core, each running every other seed.
+        let failed = await withTaskGroup(of: [String].self) { group in
+            for worker in 0..<2 {
+                group.addTask {
+                    var failures: [String] = []
+                    for seed in seeds.enumerated().filter({ $0.offset % 2 == worker }).map(\.element) {
+                        do {
+                            try await Simulation(seed: seed, verbose: verbose).run()
+                        } catch {
+                            failures.append("seed \(seed): \(error)")
+                        }
+                    }
+                    return failures
+                }
+            }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+        for failure in failed.prefix(5) {
+            Issue.record("\(failure)\nreplay with PENPALS_SIM_SEED=\(failure.split(separator: ":")[0].dropFirst(5)) swift test --filter ProtocolSimulation")
+        }
+        #expect(failed.isEmpty, "\(failed.count) of \(seeds.count) seeds failed")
+    }
+
+    @Test func aSeedReplaysIdentically() async throws {
+        let first = try await Simulation(seed: 42, verbose: false).run()
+        let second = try await Simulation(seed: 42, verbose: false).run()
+        #expect(first == second)
+        #expect(first.count == Simulation.steps + 1, "the trace has every step and the healing")
+    }
+}
+
+/// SplitMix64: small, fast and the same everywhere.
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+struct SimulationFailure: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// One seeded run.
+final class Simulation: Sendable {
+    static let nodeCount = 3
+    static let steps = 70
+
+    struct Link: Hashable { var from: Int; var to: Int }
+
+    struct World {
+        var random: SeededRandom
+        var clock: Date
+        var nodes: [ClassroomNode?]
+        var partitions: Set<Link> = []
+        var delayed: [(to: Int, path: String, body: Data)] = []
+        var faults = true
+        var trace: [String] = []
+        /// Every invitation the sim made: (id, sender, receiver).
+        var invitations: [(UUID, Int, Int, String)] = []
+    }
+
+    let seed: UInt64
+    let verbose: Bool
+    let world: Mutex<World>
+    let keys: [NodeKey]
+    let stores: [NodeStore]
+    let classrooms: [Classroom]
+    let webex = FakeWebex()
+    /// Nodes 0 and 1 have WebEx; node 2 never connects it.
+    let hasWebex = [true, true, false]
+
+    init(seed: UInt64, verbose: Bool) throws {
+        self.seed = seed
+        self.verbose = verbose
+        var random = SeededRandom(state: seed)
+        // Keys from the seed, so that node ids (and any order that depends on them) replay too.
+        keys = (0..<Self.nodeCount).map { _ in
+            var seedBytes = [UInt8](repeating: 0, count: 32)
+            for i in 0..<4 { withUnsafeBytes(of: random.next()) { seedBytes.replaceSubrange(i * 8..<i * 8 + 8, with: $0) } }
+            return try! NodeKey(seed: Data(seedBytes))
+        }
+        stores = try (0..<Self.nodeCount).map { _ in try NodeStore() }
+        classrooms = keys.enumerated().map { index, key in
+            Classroom(id: key.id, name: "n\(index)", displayName: "Node \(index)", url: URL(string: "sim://n\(index)")!)
+        }
+        world = Mutex(World(random: random, clock: Date(timeIntervalSince1970: 1_900_000_000),
+                            nodes: Array(repeating: nil, count: Self.nodeCount)))
+    }
+
+    // MARK: Randomness and the clock
+
+    func roll<T>(_ body: (inout SeededRandom) -> T) -> T { world.withLock { body(&$0.random) } }
+    func chance(_ p: Double) -> Bool { roll { Double.random(in: 0..<1, using: &$0) < p } }
+    func pick(_ range: Range<Int>) -> Int { roll { Int.random(in: range, using: &$0) } }
+    var now: Date { world.withLock { $0.clock } }
+
+    func note(_ text: String) {
+        world.withLock { $0.trace.append(text) }
+        if verbose { print("[seed \(seed)] \(text)") }
+    }
+
+    // MARK: Nodes
+
+    func node(_ index: Int) -> ClassroomNode? { world.withLock { $0.nodes[index] } }
+
+    func start(_ index: Int) async throws {
+        var settings = NodeSettings(local: classrooms[index], key: keys[index], apiToken: "sim", timezone: TimeZone(identifier: "UTC")!,
+                                    peers: classrooms.enumerated().filter { $0.offset != index }.map(\.element), webex: nil)
+        settings.acceptWait = .zero  // no waiting in real time: the scheduler decides what happens next
+        var logger = Logger(label: "sim.n\(index)")
+        logger.logLevel = verbose ? .info : .critical
+        let node = try await ClassroomNode(
+            settings: settings, store: stores[index], logger: logger,
+            now: { self.now },
+            transport: SimTransport(simulation: self, from: index),
+            meetingHost: hasWebex[index] ? FakeMeetingHost(webex: webex, account: index, simulation: self) : nil,
+            jitter: { range in self.roll { Double.random(in: range, using: &$0) } })
+        world.withLock { $0.nodes[index] = node }
+    }
+
+    func index(of id: NodeID) -> Int { keys.firstIndex { $0.id == id }! }
+
+    // MARK: The run
+
+    @discardableResult
+    func run() async throws -> [String] {
+        for index in 0..<Self.nodeCount { try await start(index) }
+        for step in 0..<Self.steps {
+            try await act(step)
+        }
+        defer { world.withLock { $0.nodes = [] } }  // the nodes' closures hold this simulation
+        try await heal()
+        try await check()
+        return world.withLock { $0.trace }
+    }
+
+    private func act(_ step: Int) async throws {
+        let choice = pick(0..<100)
+        let a = pick(0..<Self.nodeCount)
+        var b = pick(0..<Self.nodeCount - 1)
+        if b >= a { b += 1 }
+        switch choice {
+        case 0..<16:
+            guard let node = node(a) else { return note("\(step): n\(a) is down") }
+            let start = now.addingTimeInterval(TimeInterval(pick(30..<721) * 60))
+            do {
+                let invitation = try await node.invite(classroom: classrooms[b].name, title: "call \(step)",
+                                                       start: start, end: start.addingTimeInterval(3600))
+                world.withLock { $0.invitations.append((invitation.id, a, b, invitation.title)) }
+                note("\(step): n\(a) invites n\(b)")
+            } catch {
+                note("\(step): n\(a) invite refused: \(error)")
+            }
+        case 16..<32:
+            guard let node = node(a), let invitation = try await someInvitation(at: node, received: true) else {
+                return note("\(step): n\(a) has nothing to answer")
+            }
+            let accept = chance(0.7)
+            do {
+                if accept { _ = try await node.accept(invitation.id) } else { _ = try await node.decline(invitation.id, reason: nil) }
+                note("\(step): n\(a) \(accept ? "accepts" : "declines") \(invitation.title)")
+            } catch {
+                note("\(step): n\(a) answer refused: \((error as? APIError)?.code ?? "\(error)")")
+            }
+        case 32..<37:
+            guard let node = node(a), let invitation = try await someInvitation(at: node, received: false) else {
+                return note("\(step): n\(a) has nothing to cancel")
+            }
+            do {
+                _ = try await node.cancel(invitation.id)
+                note("\(step): n\(a) cancels \(invitation.title)")
+            } catch {
+                note("\(step): n\(a) cancel refused: \((error as? APIError)?.code ?? "\(error)")")
+            }
+        case 37..<57:
+            guard let node = node(a), let peer = node.directory.peers[keys[b].id] else { return note("\(step): n\(a) is down") }
+            let pushed = (try? await node.pushOutbox(to: peer)).map(String.init) ?? "failed"
+            note("\(step): n\(a) pushes to n\(b): \(pushed)")
+        case 57..<67:
+            guard let node = node(a), let peer = node.directory.peers[keys[b].id] else { return note("\(step): n\(a) is down") }
+            let report = (try? await node.sync(with: peer)).map { "sent \($0.sent) received \($0.received)" } ?? "failed"
+            note("\(step): n\(a) syncs with n\(b): \(report)")
+        case 67..<72:
+            let message: (to: Int, path: String, body: Data)? = world.withLock { world in
+                guard !world.delayed.isEmpty else { return nil }
+                return world.delayed.remove(at: Int.random(in: 0..<world.delayed.count, using: &world.random))
+            }
+            guard let message, let target = node(message.to) else { return note("\(step): no delayed message is delivered") }
+            let outcome = (try? await SimTransport.handle(message.body, path: message.path, at: target)) != nil
+            note("\(step): a delayed message reaches n\(message.to): \(outcome ? "taken" : "refused")")
+        case 72..<80:
+            guard let node = node(a) else { return note("\(step): n\(a) is down") }
+            _ = try await node.runDueJobs()
+            note("\(step): n\(a) runs its meeting jobs")
+        case 80..<85:
+            let link = Link(from: min(a, b), to: max(a, b))
+            let cut = world.withLock { world in
+                if world.partitions.remove(link) == nil { world.partitions.insert(link); return true }
+                return false
+            }
+            note("\(step): link n\(link.from)–n\(link.to) \(cut ? "cut" : "healed")")
+        case 85..<88:
+            world.withLock { $0.nodes[a] = nil }
+            note("\(step): n\(a) crashes")
+        case 88..<93:
+            if node(a) == nil {
+                try await start(a)
+                note("\(step): n\(a) restarts")
+            } else {
+                note("\(step): n\(a) is up")
+            }
+        default:
+            let minutes = pick(1..<91)
+            world.withLock { $0.clock.addTimeInterval(TimeInterval(minutes * 60)) }
+            for index in 0..<Self.nodeCount { try await node(index)?.expireDue() }
+            note("\(step): the clock moves \(minutes) min")
+        }
+    }
+
+    private func someInvitation(at node: ClassroomNode, received: Bool) async throws -> Invitation? {
+        let statuses: Set<InvitationStatus> = received ? [.pending] : [.pending, .accepted, .scheduled]
+        let list = try await node.invitations(.init(box: received ? .received : .sent, statuses: statuses))
+            .sorted { $0.createdAt == $1.createdAt ? $0.title < $1.title : $0.createdAt < $1.createdAt }
+        guard !list.isEmpty else { return nil }
+        return list[pick(0..<list.count)]
+    }
+
+    /// No more faults: every node up, every link whole, stale messages delivered,
+    /// then rounds of sync and meeting jobs until nothing changes.
+    private func heal() async throws {
+        let stale = world.withLock { world -> [(to: Int, path: String, body: Data)] in
+            world.faults = false
+            world.partitions = []
+            defer { world.delayed = [] }
+            return world.delayed
+        }
+        for index in 0..<Self.nodeCount where node(index) == nil { try await start(index) }
+        for message in stale {
+            if let target = node(message.to) { _ = try? await SimTransport.handle(message.body, path: message.path, at: target) }
+        }
+        note("healed")
+        var previous = ""
+        for round in 0..<12 {
+            for a in 0..<Self.nodeCount {
+                guard let node = node(a) else { continue }
+                for peer in node.directory.orderedPeers {
+                    _ = try await node.sync(with: peer)
+                }
+                _ = try await node.runDueJobs()
+                try await node.expireDue()
+            }
+            // Jobs waiting on a backoff become due as the clock moves on.
+            world.withLock { $0.clock.addTimeInterval(600) }
+            let fingerprint = try await self.fingerprint()
+            if fingerprint == previous, round > 1 { break }
+            previous = fingerprint
+        }
+    }
+
+    private func fingerprint() async throws -> String {
+        var parts: [String] = []
+        for index in 0..<Self.nodeCount {
+            guard let node = node(index) else { continue }
+            let peers = try await node.store.read { try $0.peers() }
+            parts += peers.map { "\($0.name):\($0.sent)/\($0.acked)/\($0.applied)" }
+            let all = try await node.store.read { [id = node.id] in try $0.invitations(.init(box: .all, statuses: nil), localID: id) }
+            parts += all.map { "\($0.id):\($0.status.rawValue)" }.sorted()
+            let jobs = try await node.store.read { try $0.openJobs() }
+            parts += jobs.map { "\($0.invitationID):\($0.state.rawValue):\($0.attempts)" }.sorted()
+        }
+        return parts.joined(separator: ",")
+    }
+
+    // MARK: Invariants
+
+    private func fail(_ text: String) -> SimulationFailure {
+        SimulationFailure(description: text + "\n  last steps:\n    " + world.withLock { $0.trace.suffix(25).joined(separator: "\n    ") })
+    }
+
+    private func check() async throws {
+        let nodes = (0..<Self.nodeCount).map { node($0)! }
+        // Every event applied exactly once, in order, by its recipient, and nothing left in an outbox.
+        for x in 0..<Self.nodeCount {
+            for y in 0..<Self.nodeCount where x != y {
+                let (xID, yID) = (keys[x].id, keys[y].id)
+                guard let sender = try await nodes[x].store.read({ try $0.peer(yID) }),
+                      let receiver = try await nodes[y].store.read({ try $0.peer(xID) }) else { throw fail("missing peer rows") }
+                guard sender.acked == sender.sent else { throw fail("n\(x) → n\(y): \(sender.sent - sender.acked) events still in the outbox") }
+                guard receiver.applied == sender.sent else {
+                    throw fail("n\(x) → n\(y): sent \(sender.sent) but applied \(receiver.applied)")
+                }
+                let sent = try await nodes[x].store.read { try $0.channelEvents(author: xID, recipient: yID, after: 0, limit: 100_000, maxBytes: .max).events }
+                let got = try await nodes[y].store.read { try $0.channelEvents(author: xID, recipient: yID, after: 0, limit: 100_000, maxBytes: .max).events }
+                guard sent == got else { throw fail("n\(x) → n\(y): the channels differ (\(sent.count) sent, \(got.count) stored)") }
+                let highest = try await nodes[y].store.read { try $0.highestReceived(from: xID) }
+                guard highest == receiver.applied else { throw fail("n\(x) → n\(y): events beyond \(receiver.applied) wait unapplied") }
+            }
+        }
+        // Both sides of every invitation agree; meetings are made once, and for every acceptance the sender could serve.
+        let made = world.withLock { $0.invitations }
+        let created = webex.creations()
+        for (id, s, r, title) in made {
+            guard let atSender = try await nodes[s].invitation(id), let atReceiver = try await nodes[r].invitation(id) else {
+                throw fail("\(title) is missing on a node")
+            }
+            guard atSender.status == atReceiver.status else {
+                throw fail("\(title) (n\(s) → n\(r)) is \(atSender.status.rawValue) at the sender but \(atReceiver.status.rawValue) at the receiver")
+            }
+            guard atSender.title == atReceiver.title, atSender.startTime == atReceiver.startTime else { throw fail("\(title) differs") }
+            let tag = ClassroomNode.integrationTag(id)
+            let count = created[tag, default: 0]
+            guard count <= 1 else { throw fail("\(title) has \(count) WebEx meetings") }
+            if hasWebex[s] {
+                guard atSender.status != .accepted else { throw fail("\(title) stays accepted although n\(s) has WebEx") }
+            } else if atSender.status == .accepted {
+                guard atReceiver.problem?.code == "webex_not_connected", atReceiver.problem?.retrying == true else {
+                    throw fail("\(title) waits for WebEx but the receiver was not told")
+                }
+            }
+            if atSender.status == .scheduled {
+                guard count == 1, let live = webex.meeting(tag: tag) else { throw fail("\(title) is scheduled without its one WebEx meeting") }
+                let links = try await [nodes[s].meeting(id)?.webLink, nodes[r].meeting(id)?.webLink]
+                guard links == [live.webLink, live.webLink] else { throw fail("\(title) has links \(links), WebEx has \(live.webLink)") }
+            }
+        }
+    }
+}
+
+/// Routes a node's `/p2p/v1` requests straight to the other node, with the
+/// scheduler's faults: loss of the request or the answer, duplication, delay
+/// (delivered later, out of order), partitions and crashed nodes.
+struct SimTransport: PeerTransport {
+    let simulation: Simulation
+    let from: Int
+
+    struct Dropped: Error {}
+
+    enum Fate { case deliver, loseRequest, loseAnswer, duplicate, delay }
+
+    func post(_ body: Data, to peer: Classroom, path: String) async throws -> SignedEnvelope {
+        let to = simulation.index(of: peer.id)
+        let (fate, cut) = simulation.world.withLock { world -> (Fate, Bool) in
+            let cut = world.partitions.contains(.init(from: min(from, to), to: max(from, to)))
+            guard world.faults else { return (.deliver, cut) }
+            let roll = Int.random(in: 0..<100, using: &world.random)
+            let fate: Fate = switch roll {
+            case 0..<8: .loseRequest
+            case 8..<16: .loseAnswer
+            case 16..<22: .duplicate
+            case 22..<30: .delay
+            default: .deliver
+            }
+            return (fate, cut)
+        }
+        guard !cut, let target = simulation.node(to) else { throw Dropped() }
+        switch fate {
+        case .loseRequest:
+            throw Dropped()
+        case .delay:
+            simulation.world.withLock { $0.delayed.append((to, path, body)) }
+            throw Dropped()
+        case .deliver, .loseAnswer, .duplicate:
+            let answer = try await Self.handle(body, path: path, at: target)
+            if fate == .duplicate { _ = try? await Self.handle(body, path: path, at: target) }
+            if fate == .loseAnswer { throw Dropped() }
+            return answer
+        }
+    }
+
+    /// What the node's HTTP routes do with the body.
+    static func handle(_ body: Data, path: String, at node: ClassroomNode) async throws -> SignedEnvelope {
+        struct Batch: Decodable { var events: [SignedEnvelope] }
+        switch path {
+        case "/p2p/v1/events": return try await node.receive(try JSONDecoder().decode(Batch.self, from: body).events)
+        case "/p2p/v1/sync": return try await node.answerSync(try JSONDecoder().decode(SignedEnvelope.self, from: body))
+        default: throw Dropped()
+        }
+    }
+}
+
+/// WebEx as the simulation sees it: meetings by integration tag, every creation counted.
+final class FakeWebex: Sendable {
+    struct State {
+        var meetings: [String: WebexMeeting] = [:]
+        var creations: [String: Int] = [:]
+        var next = 0
+    }
+
+    let state = Mutex(State())
+
+    func creations() -> [String: Int] { state.withLock { $0.creations } }
+    func meeting(tag: String) -> WebexMeeting? { state.withLock { $0.meetings[tag] } }
+}
+
+/// One node's WebEx account in the simulation; some calls fail, some answers are lost after the meeting was made.
+struct FakeMeetingHost: MeetingHost {
+    let webex: FakeWebex
+    let account: Int
+    let simulation: Simulation
+
+    func isConnected() async throws -> Bool { true }
+
+    func findMeeting(tag: String, from: Date, to: Date) async throws -> WebexMeeting? {
+        webex.state.withLock { $0.meetings[tag] }
+    }
+
+    func createMeeting(_ meeting: NewWebexMeeting) async throws -> WebexMeeting {
+        let roll = simulation.pick(0..<100)
+        if roll < 8 { throw WebexError.server(status: 503, message: "try again") }
+        let made = webex.state.withLock { state -> WebexMeeting in
+            state.next += 1
+            state.creations[meeting.integrationTag, default: 0] += 1
+            let made = WebexMeeting(id: "m\(state.next)", title: meeting.title, start: meeting.start, end: meeting.end,
+                                    timezone: meeting.timezone, webLink: "https://webex.invalid/m\(state.next)",
+                                    hostEmail: "n\(account)@sim", integrationTags: [meeting.integrationTag])
+            state.meetings[meeting.integrationTag] = made
+            return made
+        }
+        // The meeting exists, but the answer is lost: the node must find it, not make another.
+        if roll < 16 { throw WebexError.transport("timed out") }
+        return made
+    }
+
+    func deleteMeeting(id: String) async throws {
+        webex.state.withLock { state in
+            if let tag = state.meetings.first(where: { $0.value.id == id })?.key { state.meetings[tag] = nil }
+        }
+    }
+}
