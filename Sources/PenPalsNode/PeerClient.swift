@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import PenPalsCore
+import Webex
 
 /// Outbound node-to-node HTTP: posts JSON to a peer and returns its signed answer.
 struct PeerClient: PeerTransport {
@@ -40,7 +41,7 @@ struct PeerClient: PeerTransport {
         let data: Data
         let response: URLResponse
         do {
-            (data, response) = try await session.data(for: request)
+            (data, response) = try await session.cancellableData(for: request)
         } catch {
             throw Failure.unreachable(error.localizedDescription)
         }

@@ -43,7 +43,7 @@ extension WebexClient {
         let data: Data
         let response: URLResponse
         do {
-            (data, response) = try await session.data(for: request)
+            (data, response) = try await session.cancellableData(for: request)
         } catch let error as URLError {
             if error.code == .cancelled, Task.isCancelled { throw CancellationError() }
             throw WebexError.transport(Self.describe(error))
