@@ -5,7 +5,7 @@ import TOMLKit
 /// Reads the config file and checks everything that can be checked without touching
 /// the machine. Keys are visited in file order and the first problem is thrown.
 enum ConfigLoader {
-    static let rootKeys = ["webex", "nodes", "peers"]
+    static let rootKeys = ["sync_interval", "webex", "nodes", "peers"]
     static let webexKeys = ["api_base", "authorize_url", "client_id", "client_secret", "client_secret_file"]
     static let nodeKeys = ["name", "display_name", "listen", "url", "data_dir", "timezone", "public_key"]
     static let requiredNodeKeys = ["name", "display_name", "listen", "url", "data_dir", "timezone"]
@@ -58,7 +58,8 @@ enum ConfigLoader {
 
         var parser = ConfigParser(display: display, folder: file.deletingLastPathComponent(), map: SourceMap(text: text))
         try parser.parseRoot(root)
-        return PenPalsConfig(file: file, displayPath: display, webex: parser.webex, nodes: parser.nodes, peers: parser.peers)
+        return PenPalsConfig(file: file, displayPath: display, webex: parser.webex, nodes: parser.nodes, peers: parser.peers,
+                             syncInterval: parser.syncInterval)
     }
 
     static func readReason(_ path: String, _ error: any Error) -> String {
@@ -86,6 +87,7 @@ struct ConfigParser {
     let map: SourceMap
 
     private(set) var webex: WebexConfig?
+    private(set) var syncInterval = PenPalsConfig.defaultSyncInterval
     private(set) var nodes: [NodeConfig] = []
     private(set) var peers: [PeerConfig] = []
 
@@ -119,6 +121,13 @@ struct ConfigParser {
         for key in map.ordered(root.keys, in: .root, canonical: ConfigLoader.rootKeys) {
             guard let value = root[key] else { continue }
             switch key {
+            case "sync_interval":
+                let range = PenPalsConfig.syncIntervalRange
+                guard value.type == .int, let seconds = value.int, range.contains(seconds) else {
+                    throw fail("sync_interval", "expected whole seconds from \(range.lowerBound) to \(range.upperBound), found \(describe(value))",
+                               "Write e.g. sync_interval = 30 (how often each peer is reconciled), or leave it out for 30")
+                }
+                syncInterval = seconds
             case "webex":
                 guard value.type == .table, let table = value.table else {
                     throw fail("webex", "expected a [webex] section, found \(describe(value))",
@@ -147,7 +156,7 @@ struct ConfigParser {
                 }
             default:
                 throw fail(keyPath(nil, key), "unknown top-level key \(quoted(key))",
-                           didYouMean(key, ConfigLoader.rootKeys) + "The top level holds only [webex], [[nodes]] and [[peers]]")
+                           didYouMean(key, ConfigLoader.rootKeys) + "The top level holds only sync_interval, [webex], [[nodes]] and [[peers]]")
             }
         }
         if nodes.isEmpty {

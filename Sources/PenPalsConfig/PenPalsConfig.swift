@@ -11,8 +11,15 @@ public struct PenPalsConfig: Sendable {
     public var webex: WebexConfig?
     public var nodes: [NodeConfig]
     public var peers: [PeerConfig]
+    /// Seconds between reconciliations with each peer (`sync_interval`, default 30).
+    public var syncInterval: Int
 
-    public init(file: URL, displayPath: String? = nil, webex: WebexConfig?, nodes: [NodeConfig], peers: [PeerConfig]) {
+    public static let defaultSyncInterval = 30
+    public static let syncIntervalRange = 5...3600
+
+    public init(file: URL, displayPath: String? = nil, webex: WebexConfig?, nodes: [NodeConfig], peers: [PeerConfig],
+                syncInterval: Int = PenPalsConfig.defaultSyncInterval) {
+        self.syncInterval = syncInterval
         self.file = file
         self.displayPath = displayPath ?? file.path
         self.webex = webex

@@ -38,13 +38,29 @@ extension ClassroomNode {
         }
     }
 
-    /// Reconciles immediately when a gap is seen (an event beyond one not yet received).
+    /// Reconciles as soon as a gap is seen (an event beyond one not yet received, or
+    /// a peer's clock ahead of what was applied here), and again with backoff until it is filled.
     func runGapWatch(for peer: Directory.Peer) async {
-        guard let bell = syncBells[peer.classroom.id] else { return }
+        let peerID = peer.classroom.id
+        guard let bell = syncBells[peerID] else { return }
         while !Task.isCancelled {
             await bell.wait(timeout: .seconds(3600))
-            guard !Task.isCancelled else { return }
-            _ = try? await sync(with: peer)
+            var attempt = 0
+            while !Task.isCancelled {
+                _ = try? await sync(with: peer)
+                guard (try? await hasGap(from: peerID)) == true else { break }
+                attempt += 1
+                let ceiling = min(60, pow(2, Double(attempt)))
+                await bell.wait(timeout: .milliseconds(Int(jitter(ceiling / 2...ceiling) * 1000)))
+            }
+        }
+    }
+
+    /// Whether events of `peer` wait beyond one that has not arrived.
+    func hasGap(from peer: NodeID) async throws -> Bool {
+        try await store.read { tx in
+            guard let state = try tx.peer(peer) else { return false }
+            return try tx.highestReceived(from: peer) > state.applied
         }
     }
 

@@ -44,8 +44,10 @@ public enum NodeBootstrap {
         let webex = config.webex.map {
             WebexSettings(apiBase: $0.apiBase, authorizeURL: $0.authorizeURL, clientID: $0.clientID, clientSecret: $0.clientSecret)
         }
-        return NodeSettings(local: Classroom(id: key.id, name: node.name, displayName: node.displayName, url: node.url),
-                            key: key, apiToken: try files.apiToken(), timezone: zone, peers: peers, webex: webex)
+        var settings = NodeSettings(local: Classroom(id: key.id, name: node.name, displayName: node.displayName, url: node.url),
+                                    key: key, apiToken: try files.apiToken(), timezone: zone, peers: peers, webex: webex)
+        settings.syncInterval = .seconds(config.syncInterval)
+        return settings
     }
 
     /// Opens the node's database and builds the node.
