@@ -40,9 +40,18 @@ extension ClassroomNode {
             result = try await store.write { tx in
                 var effects = Effects()
                 var new = 0
-                for event in events where try tx.storeIncoming(event, now: time) == .stored {
+                // The common case: events arrive in order and are applied as they are stored.
+                var applied = try tx.peer(author)?.applied ?? 0
+                for event in events.sorted(by: { $0.payload.seq < $1.payload.seq }) {
+                    let next = event.payload.seq == applied + 1
+                    guard try tx.storeIncoming(event, now: time, applied: next) == .stored else { continue }
                     new += 1
+                    if next {
+                        try self.apply(StoreTransaction.PendingEvent(opened: event), in: tx, effects: &effects)
+                        applied = event.payload.seq
+                    }
                 }
+                try tx.advanceApplied(from: author, to: applied)
                 if let seen = events.map(\.clock.applied).max() {
                     try tx.recordAcknowledgement(from: author, applied: seen)
                 }

@@ -10,6 +10,7 @@ import PenPalsCore
 /// so a committed event survives a power cut, not only a crash.
 public final class NodeStore: Sendable {
     private let writer: any DatabaseWriter
+    private let commits: GroupCommit
 
     /// Opens (creating if needed) the database file at `path`.
     public init(path: String) throws {
@@ -20,6 +21,7 @@ public final class NodeStore: Sendable {
         config.busyMode = .timeout(10)
         let pool = try DatabasePool(path: path, configuration: config)
         self.writer = pool
+        self.commits = GroupCommit(writer: pool)
         try Self.migrator.migrate(pool)
     }
 
@@ -27,11 +29,14 @@ public final class NodeStore: Sendable {
     public init() throws {
         let queue = try DatabaseQueue()
         self.writer = queue
+        self.commits = GroupCommit(writer: queue)
         try Self.migrator.migrate(queue)
     }
 
-    public func write<T: Sendable>(_ updates: @Sendable (StoreTransaction) throws -> T) async throws -> T {
-        try await writer.write { db in try updates(StoreTransaction(db: db)) }
+    /// Runs `updates` as one atomic unit, committed durably (with whatever other
+    /// writes arrived meanwhile: group commit) before it returns.
+    public func write<T: Sendable>(_ updates: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
+        try await commits.submit { db in try updates(StoreTransaction(db: db)) }
     }
 
     public func read<T: Sendable>(_ query: @Sendable (StoreTransaction) throws -> T) async throws -> T {

@@ -95,23 +95,28 @@ public struct StoreTransaction {
     }
 
     /// Stores a checked event from a peer unless it has it already. A different
-    /// event under a `seq` already used is a protocol violation.
-    public func storeIncoming(_ event: OpenedEvent, now: Date) throws -> IncomingOutcome {
-        let key: [String: any DatabaseValueConvertible] = [
-            "author": event.payload.from.rawValue, "recipient": event.payload.to.rawValue, "seq": event.payload.seq,
-        ]
-        if let existing = try EventRecord.fetchOne(db, key: key) {
-            let existingEnvelope = try WireJSON.decode(SignedEnvelope.self, from: existing.envelope)
-            guard existing.id == event.payload.id, existingEnvelope.payload == event.envelope.payload else {
-                throw ProtocolError.conflict("event \(event.payload.seq) of \(event.payload.from) was already received with different content")
-            }
-            return .duplicate
+    /// event under a `seq` already used is a protocol violation. `applied` marks an
+    /// event that the caller applies in this same transaction.
+    public func storeIncoming(_ event: OpenedEvent, now: Date, applied: Bool = false) throws -> IncomingOutcome {
+        let p = event.payload
+        try db.execute(sql: """
+            INSERT OR IGNORE INTO event (author, recipient, seq, id, type, created_at, envelope, body, applied, stored_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [p.from.rawValue, p.to.rawValue, p.seq, p.id, p.type.rawValue, p.createdAt,
+                             event.envelope.jsonData, event.body.encoded(), applied, now.timeIntervalSince1970])
+        if db.changesCount == 1 { return .stored }
+        let key: [String: any DatabaseValueConvertible] = ["author": p.from.rawValue, "recipient": p.to.rawValue, "seq": p.seq]
+        guard let existing = try EventRecord.fetchOne(db, key: key),
+              existing.id == p.id,
+              try WireJSON.decode(SignedEnvelope.self, from: existing.envelope).payload == event.envelope.payload else {
+            throw ProtocolError.conflict("event \(p.seq) of \(p.from) was already received with different content")
         }
-        try EventRecord(author: event.payload.from.rawValue, recipient: event.payload.to.rawValue, seq: event.payload.seq,
-                        id: event.payload.id, type: event.payload.type.rawValue, createdAt: event.payload.createdAt,
-                        envelope: event.envelope.jsonData, body: event.body.encoded(), applied: false,
-                        storedAt: now.timeIntervalSince1970).insert(db)
-        return .stored
+        return .duplicate
+    }
+
+    /// Records that the events of `peer` up to `seq` are applied (they were stored applied).
+    public func advanceApplied(from peer: NodeID, to seq: Int) throws {
+        try db.execute(sql: "UPDATE peer SET applied = ? WHERE node_id = ? AND applied < ?", arguments: [seq, peer.rawValue, seq])
     }
 
     /// An incoming event waiting to be applied.
@@ -150,5 +155,13 @@ public struct StoreTransaction {
     /// Highest `seq` stored (applied or waiting) of channel `peer` → self.
     public func highestReceived(from peer: NodeID) throws -> Int {
         try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM event WHERE author = ?", arguments: [peer.rawValue]) ?? 0
+    }
+}
+
+extension StoreTransaction.PendingEvent {
+    /// An event just checked and opened, applied without reading it back.
+    public init(opened event: OpenedEvent) {
+        self.init(author: event.payload.from, seq: event.payload.seq, id: event.payload.id,
+                  createdAt: Timestamp.parse(event.payload.createdAt) ?? Date(timeIntervalSince1970: 0), body: event.body)
     }
 }

@@ -1,0 +1,78 @@
+import Foundation
+import GRDB
+import Synchronization
+
+/// Runs concurrent write requests together in one transaction, so that many of
+/// them share one durable commit (one fsync) instead of paying one each.
+///
+/// Each request runs in its own savepoint: one that throws is rolled back alone
+/// and its caller gets its error; the others commit. Callers are answered only
+/// after the commit, so nothing is acknowledged before it is on disk.
+final class GroupCommit: Sendable {
+    private struct Request: Sendable {
+        /// Applies the request inside the batch's transaction; returns how to answer its caller.
+        let apply: @Sendable (Database) -> @Sendable () -> Void
+        /// Answers the caller when the whole batch failed to commit.
+        let fail: @Sendable (any Error) -> Void
+    }
+
+    private struct Queue {
+        var waiting: [Request] = []
+        var draining = false
+    }
+
+    private let writer: any DatabaseWriter
+    private let queue = Mutex(Queue())
+
+    init(writer: any DatabaseWriter) {
+        self.writer = writer
+    }
+
+    func submit<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let request = Request(
+                apply: { db in
+                    do {
+                        var result: T?
+                        try db.inSavepoint {
+                            result = try updates(db)
+                            return .commit
+                        }
+                        let value = result!
+                        return { continuation.resume(returning: value) }
+                    } catch {
+                        return { continuation.resume(throwing: error) }
+                    }
+                },
+                fail: { continuation.resume(throwing: $0) })
+            let startDraining = queue.withLock { queue -> Bool in
+                queue.waiting.append(request)
+                guard !queue.draining else { return false }
+                queue.draining = true
+                return true
+            }
+            if startDraining {
+                Task { await self.drain() }
+            }
+        }
+    }
+
+    /// Commits what is waiting, batch after batch, until nothing waits.
+    private func drain() async {
+        while true {
+            let batch = queue.withLock { queue -> [Request] in
+                let batch = queue.waiting
+                queue.waiting = []
+                if batch.isEmpty { queue.draining = false }
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            do {
+                let answers = try await writer.write { db in batch.map { $0.apply(db) } }
+                answers.forEach { $0() }
+            } catch {
+                batch.forEach { $0.fail(error) }
+            }
+        }
+    }
+}
