@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "penpals", targets: ["penpals"]),
+        .executable(name: "penpals-bench", targets: ["PenPalsBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -54,6 +55,11 @@ let package = Package(
         .executableTarget(name: "penpals", dependencies: [
             "PenPalsNode", "PenPalsConfig", "WebexSandbox",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Release-build figures for catch-up and ingest (scripts/bench).
+        .executableTarget(name: "PenPalsBench", dependencies: [
+            "PenPalsNode", "PenPalsCore", "PenPalsStore",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "PenPalsCoreTests", dependencies: ["PenPalsCore"]),

@@ -12,11 +12,15 @@ public struct NodeService: Service {
     let host: String
     let port: Int
     let onRunning: @Sendable (Int) async -> Void
+    let background: Bool
 
-    public init(node: ClassroomNode, host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) {
+    /// - Parameter background: run delivery, sync, meeting jobs and expiry (off only for benchmarks).
+    public init(node: ClassroomNode, host: String, port: Int, background: Bool = true,
+                onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) {
         self.node = node
         self.host = host
         self.port = port
+        self.background = background
         self.onRunning = onRunning
     }
 
@@ -29,7 +33,9 @@ public struct NodeService: Service {
             logger: node.logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.run() }
-            group.addTask { await cancelWhenGracefulShutdown { await node.runBackground() } }
+            if background {
+                group.addTask { await cancelWhenGracefulShutdown { await node.runBackground() } }
+            }
             try await group.next()
             group.cancelAll()
         }

@@ -6,10 +6,10 @@ import PenPalsCore
 import Webex
 
 /// Outbound node-to-node HTTP: posts JSON to a peer and returns its signed answer.
-struct PeerClient: PeerTransport {
+public struct PeerClient: PeerTransport {
     let session: URLSession
 
-    init(timeout: TimeInterval = 15) {
+    public init(timeout: TimeInterval = 15) {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout
         configuration.timeoutIntervalForResource = timeout * 2
@@ -32,7 +32,7 @@ struct PeerClient: PeerTransport {
     }
 
     /// POSTs `body` to `peerURL` + `path` and decodes the signed envelope it answers with.
-    func post(_ body: Data, to peer: Classroom, path: String) async throws -> SignedEnvelope {
+    public func post(_ body: Data, to peer: Classroom, path: String) async throws -> SignedEnvelope {
         guard let url = URL(string: peer.url.absoluteString + path) else { throw Failure.unreachable("bad URL \(peer.url)") }
         var request = URLRequest(url: url)
         request.httpMethod = "POST"

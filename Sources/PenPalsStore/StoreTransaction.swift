@@ -69,7 +69,7 @@ public struct StoreTransaction {
     public func channelEvents(author: NodeID, recipient: NodeID, after: Int, limit: Int, maxBytes: Int) throws -> (events: [SignedEnvelope], lastSeq: Int, more: Bool) {
         let rows = try Row.fetchCursor(db, sql: """
             SELECT seq, envelope FROM event WHERE author = ? AND recipient = ? AND seq > ? ORDER BY seq LIMIT ?
-            """, arguments: [author.rawValue, recipient.rawValue, after, limit + 1])
+            """, arguments: [author.rawValue, recipient.rawValue, after, min(limit, Int.max - 1) + 1])
         var envelopes: [SignedEnvelope] = []
         var bytes = 0
         var lastSeq = after

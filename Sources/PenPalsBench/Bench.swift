@@ -1,0 +1,194 @@
+import Foundation
+import Logging
+import PenPalsCore
+import PenPalsNode
+import PenPalsStore
+import Synchronization
+
+/// `penpals-bench`: the protocol's catch-up and ingest figures, measured on this
+/// machine with durable (synchronous=FULL) stores in a temporary folder and real
+/// HTTP on 127.0.0.1 for catch-up. Run it from a release build (`scripts/bench`).
+@main
+struct Bench {
+    static func main() async throws {
+        let arguments = CommandLine.arguments.dropFirst()
+        let history = Int(value(of: "--history", in: arguments) ?? "") ?? 100_000
+        let sizes = (value(of: "--catch-up", in: arguments) ?? "1000,10000,100000").split(separator: ",").compactMap { Int($0) }
+        let ingestCount = Int(value(of: "--ingest", in: arguments) ?? "") ?? 20_000
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("penpals-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        print("penpals-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, stores in \(folder.path) (synchronous=FULL)")
+        try await catchUp(history: history, sizes: sizes, folder: folder)
+        try await ingest(count: ingestCount, folder: folder)
+    }
+
+    static func value(of flag: String, in arguments: ArraySlice<String>) -> String? {
+        guard let index = arguments.firstIndex(of: flag), arguments.index(after: index) < arguments.endIndex else { return nil }
+        return arguments[arguments.index(after: index)]
+    }
+
+    static var quiet: Logger {
+        var logger = Logger(label: "bench")
+        logger.logLevel = .critical
+        return logger
+    }
+
+    static func classroom(_ key: NodeKey, _ name: String, port: Int) -> Classroom {
+        Classroom(id: key.id, name: name, displayName: name, url: URL(string: "http://127.0.0.1:\(port)")!)
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    // MARK: Catch-up
+
+    /// B has `history` events of A applied; A then makes N more; one sync of B with A moves them.
+    static func catchUp(history: Int, sizes: [Int], folder: URL) async throws {
+        let (keyA, keyB) = (NodeKey.generate(), NodeKey.generate())
+        let port = try freePort()
+        let a = classroom(keyA, "a", port: port), b = classroom(keyB, "b", port: 9)
+        let storeA = try NodeStore(path: folder.appendingPathComponent("a.sqlite").path)
+        let storeB = try NodeStore(path: folder.appendingPathComponent("b.sqlite").path)
+        let nodeA = try await ClassroomNode(settings: NodeSettings(local: a, key: keyA, apiToken: "a", timezone: .gmt, peers: [b], webex: nil),
+                                            store: storeA, logger: quiet)
+        let counter = CountingTransport()
+        let nodeB = try await ClassroomNode(settings: NodeSettings(local: b, key: keyB, apiToken: "b", timezone: .gmt, peers: [a], webex: nil),
+                                            store: storeB, logger: quiet, transport: counter)
+        let server = Task { try await NodeService(node: nodeA, host: "127.0.0.1", port: port, background: false).run() }
+        defer { server.cancel() }
+        try await Task.sleep(for: .milliseconds(300))
+
+        let clock = ContinuousClock()
+        let setupStart = clock.now
+        let cipherAB = try ChannelCipher(local: keyA, peer: keyB.id)
+        try await append(history, at: storeA, key: keyA, cipher: cipherAB)
+        // B applies the history through its ordinary ingest path, in pages.
+        var after = 0
+        while true {
+            let from = after
+            let page = try await storeA.read { try $0.channelEvents(author: keyA.id, recipient: keyB.id, after: from, limit: 1_000, maxBytes: .max) }
+            guard !page.events.isEmpty else { break }
+            _ = try await nodeB.receive(page.events)
+            after = page.lastSeq
+        }
+        try await storeA.write { try $0.recordAcknowledgement(from: keyB.id, applied: history) }
+        print(String(format: "catch-up: %d events of history in sync on both sides (setup %.1f s)", history, seconds(clock.now - setupStart)))
+
+        for size in sizes {
+            let before = try await storeA.read { try $0.peer(keyB.id)!.sent }
+            try await append(size, at: storeA, key: keyA, cipher: cipherAB)
+            let missing = try await storeA.read { try $0.channelEvents(author: keyA.id, recipient: keyB.id, after: before, limit: .max, maxBytes: .max) }
+            let envelopeBytes = missing.events.reduce(0) { $0 + $1.jsonData.count }
+            counter.reset()
+            let start = clock.now
+            let reports = try await nodeB.syncNow(peer: "a")
+            let elapsed = seconds(clock.now - start)
+            guard case .success(let report) = reports.first, report.received == size else {
+                throw BenchFailure("catch-up of \(size) moved \(reports)")
+            }
+            let wire = counter.bytes()
+            print(String(format: "catch-up: %7d missed events in %.3f s (%.0f events/s); %d requests, %.2f MB on the wire = %.2f × the envelopes' %.2f MB",
+                         size, elapsed, Double(size) / elapsed, wire.requests, Double(wire.total) / 1e6,
+                         Double(wire.total) / Double(envelopeBytes), Double(envelopeBytes) / 1e6))
+        }
+    }
+
+    /// Appends `count` invitation events of A for B in transactions of 1,000.
+    static func append(_ count: Int, at store: NodeStore, key: NodeKey, cipher: ChannelCipher) async throws {
+        let start = Date().addingTimeInterval(86_400 * 7)
+        var left = count
+        while left > 0 {
+            let n = min(1_000, left)
+            try await store.write { tx in
+                for _ in 0..<n {
+                    let offer = InvitationOffer(invitationID: UUID(), title: "Benchmark call", startTime: Timestamp.format(start),
+                                                endTime: Timestamp.format(start.addingTimeInterval(3600)))
+                    _ = try tx.appendOutgoing(.invitation(offer), key: key, cipher: cipher, now: Date())
+                }
+            }
+            left -= n
+        }
+    }
+
+    // MARK: Ingest
+
+    /// One node applies signed, sealed events of two senders, as fast as they come, durably.
+    static func ingest(count: Int, folder: URL) async throws {
+        for batch in [100, 1] {
+            let receiverKey = NodeKey.generate()
+            let senders = [NodeKey.generate(), NodeKey.generate()]
+            let receiver = classroom(receiverKey, "r", port: 9)
+            let store = try NodeStore(path: folder.appendingPathComponent("ingest-\(batch).sqlite").path)
+            let node = try await ClassroomNode(
+                settings: NodeSettings(local: receiver, key: receiverKey, apiToken: "r", timezone: .gmt,
+                                       peers: senders.enumerated().map { classroom($1, "s\($0)", port: 9) }, webex: nil),
+                store: store, logger: quiet)
+            let perSender = batch == 1 ? count / 4 : count / 2
+            // Signed and sealed beforehand: the figure is the receiver's work.
+            let streams: [[SignedEnvelope]] = try senders.map { sender in
+                let cipher = try ChannelCipher(local: sender, peer: receiverKey.id)
+                let start = Date().addingTimeInterval(86_400 * 7)
+                return (1...perSender).map { seq in
+                    let offer = InvitationOffer(invitationID: UUID(), title: "Benchmark call", startTime: Timestamp.format(start),
+                                                endTime: Timestamp.format(start.addingTimeInterval(3600)))
+                    return EventSealing.seal(.invitation(offer), seq: seq, applied: 0, createdAt: Date(), key: sender, cipher: cipher).envelope
+                }
+            }
+            let clock = ContinuousClock()
+            let start = clock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for stream in streams {
+                    group.addTask {
+                        var index = 0
+                        while index < stream.count {
+                            let end = min(stream.count, index + batch)
+                            _ = try await node.receive(Array(stream[index..<end]))
+                            index = end
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let elapsed = seconds(clock.now - start)
+            let applied = try await store.read { tx in try senders.map { try tx.peer($0.id)!.applied }.reduce(0, +) }
+            guard applied == perSender * 2 else { throw BenchFailure("ingest applied \(applied) of \(perSender * 2)") }
+            print(String(format: "ingest: %d events from 2 senders, %@: %.3f s = %.0f events/s (verified, opened, stored durably, applied; HTTP excluded)",
+                         applied, batch == 1 ? "single-event requests" : "batches of \(batch)", elapsed, Double(applied) / elapsed))
+        }
+    }
+}
+
+struct BenchFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The HTTP transport, counting the bytes of request and answer bodies.
+final class CountingTransport: PeerTransport {
+    private let inner = PeerClient()
+    private let counts = Mutex<(requests: Int, total: Int)>((0, 0))
+
+    func post(_ body: Data, to peer: Classroom, path: String) async throws -> SignedEnvelope {
+        let answer = try await inner.post(body, to: peer, path: path)
+        counts.withLock { $0.requests += 1; $0.total += body.count + answer.jsonData.count }
+        return answer
+    }
+
+    func reset() { counts.withLock { $0 = (0, 0) } }
+    func bytes() -> (requests: Int, total: Int) { counts.withLock { $0 } }
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
