@@ -22,16 +22,23 @@ public struct NodeService: Service {
 
     public func run() async throws {
         let onRunning = onRunning
+        defer { node.changes.close() }
         let app = Application(
             router: buildRouter(for: node),
             configuration: .init(address: .hostname(host, port: port), serverName: "PenPals"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: node.logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
-            group.addTask { await cancelWhenGracefulShutdown { await node.runBackground() } }
-            try await group.next()
-            group.cancelAll()
+        // Dashboard event streams never end by themselves: on shutdown they are ended
+        // cleanly (the browser sees the stream close) rather than left to cancellation.
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await app.run() }
+                group.addTask { await cancelWhenGracefulShutdown { await node.runBackground() } }
+                try await group.next()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            node.changes.close()
         }
     }
 }

@@ -26,7 +26,7 @@ final class TestNetwork: Sendable {
         var dataDir: URL
         var zone: String
         var url: String { "http://127.0.0.1:\(port)" }
-        var classroom: Classroom { Classroom(id: key.id, name: name, displayName: displayName, url: URL(string: url)!) }
+        var classroom: Classroom { Classroom(id: key.id, name: name, displayName: displayName, url: URL(string: url)!, timezone: zone) }
     }
 
     struct Running: Sendable {
@@ -94,7 +94,8 @@ final class TestNetwork: Sendable {
 
     /// Starts a member on its port and database; returns once it listens.
     @discardableResult
-    func start(_ name: String, now: @escaping @Sendable () -> Date = Date.init) async throws -> ClassroomNode {
+    func start(_ name: String, now: @escaping @Sendable () -> Date = Date.init,
+               adjust: (inout NodeSettings) -> Void = { _ in }) async throws -> ClassroomNode {
         let me = member(name)
         try FileManager.default.createDirectory(at: me.dataDir, withIntermediateDirectories: true)
         var settings = NodeSettings(local: me.classroom, key: me.key, apiToken: me.token,
@@ -102,6 +103,7 @@ final class TestNetwork: Sendable {
                                     peers: members.values.filter { $0.name != name }.map(\.classroom),
                                     webex: webexSettings)
         settings.acceptWait = acceptWait
+        adjust(&settings)
         var logger = Logger(label: "node.\(name)")
         logger.logLevel = ProcessInfo.processInfo.environment["PENPALS_TEST_LOG"] != nil ? .debug : .critical
         let store = try NodeStore(path: me.dataDir.appendingPathComponent("penpals.sqlite").path)
