@@ -174,12 +174,15 @@ struct DashboardAPITests {
             let opened = try await stream.read(until: "the stream opens") { $0.contains(": connected") }
             #expect(opened.hasPrefix("HTTP/1.1 200"))
             #expect(opened.lowercased().contains("content-type: text/event-stream"))
-            let sent = ContinuousClock.now
             let id = try await invite(network, from: "a", to: "b")
+            let sent = ContinuousClock.now
             try await stream.read(until: "b's stream names the invitation") {
                 $0.contains("event: change\ndata: {\"kind\":\"invitations\",\"invitations\":[\"\(id)\"]}")
             }
-            #expect(ContinuousClock.now - sent < .seconds(2), "pushed, not polled")
+            // Pushed along at once (well under a second when idle); the margin is for a
+            // loaded 2-core CI machine, and still far below the 30 s reconciliation.
+            let delay = ContinuousClock.now - sent
+            #expect(delay < .seconds(5), "pushed, not polled: \(delay)")
         }
     }
 

@@ -73,10 +73,11 @@ struct DashboardBrowserTests {
             try await toastShown(a, "Sending meeting invitation...")
             try await toastShown(a, "Meeting invitation sent to Class B!")
             let sent = ContinuousClock.now
-            try await b.waitUntil("b lists the invitation", timeout: .seconds(5),
+            try await b.waitUntil("b lists the invitation", timeout: .seconds(10),
                                   "[...document.querySelectorAll('#received-list li')].some(li => li.textContent.includes('Seasons around the world'))")
+            // Well under a second when idle; the margin is for a loaded 2-core CI machine.
             let delay = ContinuousClock.now - sent
-            #expect(delay < .seconds(3), "pushed to b's page within a second or two, not polled: \(delay)")
+            #expect(delay < .seconds(5), "pushed to b's page, not polled: \(delay)")
             #expect(try await b.script("return window.penpalsNoReload === true;") as? Bool == true, "b's page was not reloaded")
             #expect(try await b.text("#invitation-badge").hasPrefix("1"))
             let id = try #require(try await b.script("return document.querySelector('#received-list li').dataset.invitationId;") as? String)
