@@ -44,13 +44,14 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // The running node: HTTP routes and background services.
+        // The running node: HTTP routes and background services, and the dashboard's
+        // HTML, CSS and JavaScript, shipped beside the binary as its resource bundle.
         .target(name: "PenPalsNode", dependencies: [
             "PenPalsCore", "PenPalsStore", "PenPalsConfig", "Webex",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ]),
+        ], resources: [.copy("Dashboard/static")]),
         // The thin command line.
         .executableTarget(name: "penpals", dependencies: [
             "PenPalsNode", "PenPalsConfig", "WebexSandbox",
@@ -67,7 +68,7 @@ let package = Package(
         .testTarget(name: "PenPalsConfigTests", dependencies: ["PenPalsConfig"]),
         .testTarget(name: "WebexTests", dependencies: ["Webex", "WebexSandbox"]),
         .testTarget(name: "PenPalsNodeTests", dependencies: [
-            "PenPalsNode", "WebexSandbox",
+            "PenPalsNode", "PenPalsConfig", "WebexSandbox",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
     ]

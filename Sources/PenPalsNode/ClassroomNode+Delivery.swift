@@ -211,30 +211,37 @@ extension ClassroomNode {
 
     /// A peer that reached us is up: retry its channel now, without backoff.
     func noteContact(with peer: NodeID) {
-        let wasDown = peerHealth.withLock { health -> Bool in
-            let wasDown = health[peer]?.failures ?? 0 > 0
+        let (wasDown, before) = peerHealth.withLock { health -> (Bool, Bool?) in
+            let previous = health[peer]
             health[peer] = PeerHealth(failures: 0, reachable: true, nextRetry: nil)
-            return wasDown
+            return (previous?.failures ?? 0 > 0, previous?.reachable)
         }
+        announceReachability(was: before, now: true)
         if wasDown { deliveryBells[peer]?.ring() }
     }
 
     func markReachable(_ peer: NodeID) {
-        peerHealth.withLock { $0[peer] = PeerHealth(failures: 0, reachable: true, nextRetry: nil) }
+        let before = peerHealth.withLock { health -> Bool? in
+            defer { health[peer] = PeerHealth(failures: 0, reachable: true, nextRetry: nil) }
+            return health[peer]?.reachable
+        }
+        announceReachability(was: before, now: true)
     }
 
     /// Records a failure and returns how long to wait: exponential with full jitter, capped.
     func markUnreachable(_ peer: NodeID, error: any Error) -> Duration {
-        let delay = peerHealth.withLock { health -> Double in
+        let (delay, before) = peerHealth.withLock { health -> (Double, Bool?) in
             var entry = health[peer] ?? PeerHealth()
+            let before = entry.reachable
             entry.failures += 1
             entry.reachable = false
             let ceiling = min(Self.backoffCap, 0.5 * pow(2, Double(min(entry.failures, 20))))
             let delay = jitter(ceiling / 2...ceiling)
             entry.nextRetry = now().addingTimeInterval(delay)
             health[peer] = entry
-            return delay
+            return (delay, before)
         }
+        announceReachability(was: before, now: false)
         logger.info("peer unreachable", metadata: ["peer": "\(peer)", "retry_in_s": "\(Int(delay))", "error": "\(error)"])
         return .milliseconds(Int(delay * 1000))
     }

@@ -17,6 +17,8 @@ public struct NodeSettings: Sendable {
     public var acceptWait: Duration = .seconds(10)
     /// How often each peer is reconciled even when nothing seems missing.
     public var syncInterval: Duration = .seconds(30)
+    /// How often an open `/api/events` stream gets a comment, so proxies and browsers keep it open.
+    public var eventHeartbeat: Duration = .seconds(15)
 
     public init(local: Classroom, key: NodeKey, apiToken: String, timezone: TimeZone, peers: [Classroom], webex: WebexSettings?) {
         self.local = local
@@ -52,6 +54,7 @@ public final class ClassroomNode: Sendable {
     let syncBells: [NodeID: Doorbell]
     let jobBell = Doorbell()
     let peerHealth = Mutex<[NodeID: PeerHealth]>([:])
+    let changes = ChangeFeed()
 
     public var id: NodeID { settings.key.id }
     var key: NodeKey { settings.key }
@@ -102,6 +105,7 @@ public final class ClassroomNode: Sendable {
     func settle(_ effects: Effects) {
         for peer in effects.deliverTo { deliveryBells[peer]?.ring() }
         for invitation in effects.changed { watch.notify(invitation) }
+        announce(effects.changed)
         for peer in effects.syncWith { syncBells[peer]?.ring() }
         if effects.runJobs { jobBell.ring() }
         for meetingID in effects.webexDeletes { deleteWebexMeeting(meetingID) }

@@ -7,12 +7,16 @@ public struct Classroom: Sendable, Equatable {
     public var name: String
     public var displayName: String
     public var url: URL
+    /// The classroom's IANA time zone where this node knows it (another node of
+    /// the same config file); nil for a `[[peers]]` entry, whose zone the file does not say.
+    public var timezone: String?
 
-    public init(id: NodeID, name: String, displayName: String, url: URL) {
+    public init(id: NodeID, name: String, displayName: String, url: URL, timezone: String? = nil) {
         self.id = id
         self.name = name
         self.displayName = displayName
         self.url = url
+        self.timezone = timezone
     }
 }
 

@@ -33,7 +33,7 @@ public enum NodeBootstrap {
             guard let id = other.publicKey ?? NodeFiles(dataDir: other.dataDir).nodeID() else {
                 throw Failure(description: "error: \(config.displayPath): \(config.keyPath(of: other)).public_key: the node has no key yet and none is given. Start it once, or add its public_key.")
             }
-            peers.append(Classroom(id: id, name: other.name, displayName: other.displayName, url: other.url))
+            peers.append(Classroom(id: id, name: other.name, displayName: other.displayName, url: other.url, timezone: other.timezone))
         }
         for peer in config.peers {
             peers.append(Classroom(id: peer.publicKey, name: peer.name, displayName: peer.displayName ?? peer.name, url: peer.url))

@@ -26,18 +26,29 @@ public struct NodeService: Service {
 
     public func run() async throws {
         let onRunning = onRunning
+        defer { node.changes.close() }
         let app = Application(
             router: buildRouter(for: node),
             configuration: .init(address: .hostname(host, port: port), serverName: "PenPals"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: node.logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
-            if background {
-                group.addTask { await cancelWhenGracefulShutdown { await node.runBackground() } }
+        // Dashboard event streams never end by themselves: on shutdown they are ended
+        // cleanly (the browser sees the stream close) rather than left to cancellation.
+        // The server drains its requests in flight; background work stops alongside it.
+        let background = background
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask { try await app.run(); return true }
+                if background {
+                    group.addTask { await cancelWhenGracefulShutdown { await node.runBackground() }; return false }
+                }
+                while let serverEnded = try await group.next() {
+                    if serverEnded { break }
+                }
+                group.cancelAll()
             }
-            try await group.next()
-            group.cancelAll()
+        } onGracefulShutdown: {
+            node.changes.close()
         }
     }
 }

@@ -125,7 +125,18 @@ struct ClassroomView: Encodable {
     var displayName: String
     var url: String
     var reachable: Bool
-    enum CodingKeys: String, CodingKey { case id, name, url, reachable, displayName = "display_name" }
+    var timezone: String?
+    enum CodingKeys: String, CodingKey { case id, name, url, reachable, timezone, displayName = "display_name" }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(name, forKey: .name)
+        try c.encode(displayName, forKey: .displayName)
+        try c.encode(url, forKey: .url)
+        try c.encode(reachable, forKey: .reachable)
+        try c.encode(timezone, forKey: .timezone)
+    }
 }
 
 extension ClassroomNode {
@@ -173,7 +184,8 @@ extension ClassroomNode {
         let health = peerHealth.withLock { $0 }
         return directory.orderedPeers.map { peer in
             ClassroomView(id: peer.classroom.id.rawValue, name: peer.classroom.name, displayName: peer.classroom.displayName,
-                          url: peer.classroom.url.absoluteString, reachable: health[peer.classroom.id]?.reachable ?? false)
+                          url: peer.classroom.url.absoluteString, reachable: health[peer.classroom.id]?.reachable ?? false,
+                          timezone: peer.classroom.timezone)
         }
     }
 }

@@ -26,7 +26,7 @@ final class TestNetwork: Sendable {
         var dataDir: URL
         var zone: String
         var url: String { "http://127.0.0.1:\(port)" }
-        var classroom: Classroom { Classroom(id: key.id, name: name, displayName: displayName, url: URL(string: url)!) }
+        var classroom: Classroom { Classroom(id: key.id, name: name, displayName: displayName, url: URL(string: url)!, timezone: zone) }
     }
 
     struct Running: Sendable {
@@ -94,7 +94,8 @@ final class TestNetwork: Sendable {
 
     /// Starts a member on its port and database; returns once it listens.
     @discardableResult
-    func start(_ name: String, now: @escaping @Sendable () -> Date = Date.init) async throws -> ClassroomNode {
+    func start(_ name: String, now: @escaping @Sendable () -> Date = Date.init,
+               adjust: (inout NodeSettings) -> Void = { _ in }) async throws -> ClassroomNode {
         let me = member(name)
         try FileManager.default.createDirectory(at: me.dataDir, withIntermediateDirectories: true)
         var settings = NodeSettings(local: me.classroom, key: me.key, apiToken: me.token,
@@ -102,15 +103,23 @@ final class TestNetwork: Sendable {
                                     peers: members.values.filter { $0.name != name }.map(\.classroom),
                                     webex: webexSettings)
         settings.acceptWait = acceptWait
+        adjust(&settings)
         var logger = Logger(label: "node.\(name)")
         logger.logLevel = ProcessInfo.processInfo.environment["PENPALS_TEST_LOG"] != nil ? .debug : .critical
         let store = try NodeStore(path: me.dataDir.appendingPathComponent("penpals.sqlite").path)
         let node = try await ClassroomNode(settings: settings, store: store, logger: logger, now: now)
         let (started, continuation) = AsyncStream.makeStream(of: Int.self)
         let service = NodeService(node: node, host: "127.0.0.1", port: me.port) { continuation.yield($0) }
-        let task = Task { try await service.run() }
+        let task = Task {
+            // A server that cannot start ends the stream, so the test fails instead of waiting.
+            defer { continuation.finish() }
+            try await service.run()
+        }
         var iterator = started.makeAsyncIterator()
-        guard await iterator.next() != nil else { throw TestFailure("\(name) did not start") }
+        guard await iterator.next() != nil else {
+            let outcome = await task.result
+            throw TestFailure("\(name) did not start on port \(me.port): \(outcome)")
+        }
         running.withLock { $0[name] = Running(node: node, task: task) }
         return node
     }
@@ -169,25 +178,25 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A port that was free a moment ago on 127.0.0.1.
+/// A port that was free a moment ago on 127.0.0.1, chosen below the kernel's
+/// ephemeral range so that outgoing connections of other tests do not take it
+/// before the server binds it.
 func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw TestFailure("socket failed") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+    for _ in 0..<100 {
+        let port = Int.random(in: 20_000..<32_000)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestFailure("socket failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if bound == 0 { return port }
     }
-    guard bound == 0 else { throw TestFailure("bind failed") }
-    let named = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    guard named == 0 else { throw TestFailure("getsockname failed") }
-    return Int(UInt16(bigEndian: address.sin_port))
+    throw TestFailure("no free port found")
 }
 
 /// Waits for `condition` to hold, checking it after every change a node could have

@@ -33,20 +33,13 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 struct TokenAuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let token: String
 
-    static func sessionValue(for token: String) -> String { SecretCompare.derive(token, purpose: "penpals-session") }
-
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard Self.isAuthorised(request, token: token) else { throw APIError.unauthorized }
         return try await next(request, context)
     }
 
     static func isAuthorised(_ request: Request, token: String, allowQuery: Bool = false) -> Bool {
-        if let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-           SecretCompare.equal(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), token) {
-            return true
-        }
-        if let cookie = request.cookies["penpals_session"]?.value,
-           SecretCompare.equal(cookie, sessionValue(for: token)) {
+        if DashboardSession.hasBearer(request, token: token) || DashboardSession.hasCookie(request, token: token) {
             return true
         }
         if allowQuery, let given = request.uri.queryParameters.get("token"), SecretCompare.equal(String(given), token) {

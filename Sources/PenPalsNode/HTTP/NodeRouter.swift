@@ -4,15 +4,19 @@ import PenPalsCore
 import PenPalsStore
 
 /// The node's HTTP surface: the local API under `/api` (token), the WebEx OAuth
-/// pages under `/webex`, the node-to-node protocol under `/p2p/v1`, and `/`.
+/// pages under `/webex`, the node-to-node protocol under `/p2p/v1`, and the dashboard at `/`.
 public func buildRouter(for node: ClassroomNode) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: JSONErrorMiddleware(logger: node.logger))
-    let api = router.group("api").add(middleware: TokenAuthMiddleware(token: node.settings.apiToken))
+    let api = router.group("api")
+        .add(middleware: TokenAuthMiddleware(token: node.settings.apiToken))
+        .add(middleware: CSRFMiddleware(token: node.settings.apiToken, nodeURL: node.directory.local.url))
     APIRoutes(node: node).register(on: api)
+    DashboardAPIRoutes(node: node).register(on: api)
     PeerRoutes(node: node).register(on: router.group("p2p/v1"))
     WebexRoutes(node: node).register(on: router)
-    HomeRoutes(node: node).register(on: router)
+    DashboardRoutes(node: node, assets: .shared).register(on: router)
     return router
 }
 

@@ -25,13 +25,14 @@ struct WebexRoutes {
     }
 }
 
-/// A small HTML page for people (OAuth outcomes, the home page).
-func page(title: String, message: String, status: HTTPResponse.Status = .ok) -> Response {
+/// A small HTML page for people (OAuth outcomes, sign-in), styled by the dashboard's
+/// stylesheet (the pages allow no inline styles), with a link back to the dashboard.
+func page(title: String, message: String, status: HTTPResponse.Status = .ok, backLink: Bool = true) -> Response {
+    let back = backLink ? "<p><a class=\"button primary\" href=\"/\">Back to the dashboard</a></p>" : ""
     let html = """
         <!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>\(htmlEscape(title)) · PenPals</title>
-        <style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}</style></head>
-        <body><main><h1>\(htmlEscape(title))</h1><p>\(htmlEscape(message))</p><p><a href="/">Back to PenPals</a></p></main></body></html>
+        <title>\(htmlEscape(title)) · PenPals</title><link rel="stylesheet" href="/static/app.css"></head>
+        <body class="notice-page"><main><h1>\(htmlEscape(title))</h1><p>\(htmlEscape(message))</p>\(back)</main></body></html>
         """
     return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
 }
@@ -84,8 +85,9 @@ extension ClassroomNode {
         do {
             try await webex.account.connect(code: code, redirectURI: redirectURI)
             try await resumeJobsWaitingForWebex()
+            changes.publish(Change(kind: .webex))
             logger.info("WebEx connected")
-            return (true, "\(directory.local.displayName) can now create WebEx meetings. You can close this page.")
+            return (true, "\(directory.local.displayName) can now create WebEx meetings. Go back to the dashboard, or close this page.")
         } catch {
             logger.warning("WebEx connection failed", metadata: ["error": "\(error)"])
             return (false, "WebEx refused the connection (\(error)). Start again with \"Connect WebEx\".")

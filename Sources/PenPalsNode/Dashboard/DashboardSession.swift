@@ -1,0 +1,106 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import PenPalsCore
+
+/// The dashboard's sign-in: the link `penpals serve` prints carries the API token
+/// once; the browser then holds an HttpOnly, SameSite=Strict cookie derived from
+/// it, and every state-changing request made with that cookie must also carry
+/// the session's CSRF value, which only the node's own page can read.
+enum DashboardSession {
+    static let cookieName = "penpals_session"
+    static let lifetime = 30 * 24 * 3600
+
+    static func cookieValue(for token: String) -> String { SecretCompare.derive(token, purpose: "penpals-session") }
+
+    /// The value the page sends as `X-PenPals-CSRF`; it reads it from `GET /api/session`.
+    static func csrfValue(for token: String) -> String { SecretCompare.derive(token, purpose: "penpals-csrf") }
+
+    static func hasBearer(_ request: Request, token: String) -> Bool {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { return false }
+        return SecretCompare.equal(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), token)
+    }
+
+    /// Whether the request carries this node's session. Browsers share cookies between
+    /// the ports of one host, so the nodes of one host (the demo's two classrooms, a
+    /// school's rooms) share one `penpals_session` cookie: it holds up to
+    /// `maxSessions` session values separated by dots, and each node finds its own.
+    static func hasCookie(_ request: Request, token: String) -> Bool {
+        guard let cookie = request.cookies[cookieName]?.value else { return false }
+        let own = cookieValue(for: token)
+        var found = false
+        for part in cookie.split(separator: ".") where SecretCompare.equal(String(part), own) { found = true }
+        return found
+    }
+
+    static let maxSessions = 8
+
+    /// The cookie that signs this node in, keeping the sessions of other nodes of the host.
+    static func cookie(for token: String, joining existing: String?, secure: Bool) -> Cookie {
+        let own = cookieValue(for: token)
+        let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        var sessions = (existing ?? "").split(separator: ".").map(String.init)
+            .filter { $0 != own && $0.count == own.count && $0.allSatisfy(allowed.contains) }
+        sessions.append(own)
+        return Cookie(name: cookieName, value: sessions.suffix(maxSessions).joined(separator: "."), maxAge: lifetime, path: "/",
+                      secure: secure, httpOnly: true, sameSite: .strict)
+    }
+}
+
+/// Refuses cross-site forgery of state-changing requests that rely on the dashboard
+/// cookie: they must carry the session's `X-PenPals-CSRF` value and, where the
+/// browser names an `Origin`, come from the node's own origin. Requests with the
+/// API token as bearer (the command line, scripts) are not affected. Runs after
+/// `TokenAuthMiddleware`, so the request is known to be signed in one way or the other.
+struct CSRFMiddleware<Context: RequestContext>: RouterMiddleware {
+    let token: String
+    /// The node's `url`, whose origin the dashboard is served from.
+    let nodeURL: URL
+
+    static func isSafe(_ method: HTTPRequest.Method) -> Bool { [.get, .head, .options].contains(method) }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if Self.isSafe(request.method) || DashboardSession.hasBearer(request, token: token) {
+            return try await next(request, context)
+        }
+        if let origin = request.headers[.origin], !Self.isOwn(origin: origin, nodeURL: nodeURL, authority: request.head.authority) {
+            throw APIError(.forbidden, "csrf",
+                           "This request came from another site (\(origin)); the dashboard accepts changes only from its own page. Open the dashboard and try again there.")
+        }
+        guard let given = request.headers[.xPenPalsCSRF], SecretCompare.equal(given, DashboardSession.csrfValue(for: token)) else {
+            throw APIError(.forbidden, "csrf",
+                           "This change was sent with the dashboard's sign-in but without its X-PenPals-CSRF value; reload the dashboard and try again.")
+        }
+        return try await next(request, context)
+    }
+
+    /// An origin is the node's own when it is the origin of its `url`, or the host the
+    /// browser addressed (a node reached under another name, e.g. `localhost`).
+    static func isOwn(origin: String, nodeURL: URL, authority: String?) -> Bool {
+        guard let given = Endpoint(origin) else { return false }
+        if let own = Endpoint(nodeURL.absoluteString), own == given { return true }
+        if let authority, let addressed = Endpoint("\(given.scheme)://\(authority)"), addressed == given { return true }
+        return false
+    }
+
+    /// scheme, host and port (the default port filled in), as origins compare.
+    struct Endpoint: Equatable {
+        var scheme: String
+        var host: String
+        var port: Int
+
+        init?(_ text: String) {
+            guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+                  let host = components.host?.lowercased(), !host.isEmpty else { return nil }
+            let defaultPort: Int
+            switch scheme {
+            case "http": defaultPort = 80
+            case "https": defaultPort = 443
+            default: return nil
+            }
+            self.scheme = scheme
+            self.host = host
+            self.port = components.port ?? defaultPort
+        }
+    }
+}
