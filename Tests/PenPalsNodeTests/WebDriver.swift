@@ -121,36 +121,43 @@ struct Browser: Sendable {
         return id
     }
 
+    /// Runs `body` on the element `css` finds; the page re-renders its lists on every
+    /// pushed change, so an element that went stale in between is found again.
+    private func onElement<T>(_ css: String, _ body: (String) async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try await body(try await find(css))
+            } catch where attempt < 5 && "\(error)".contains("stale element") {
+                attempt += 1
+            }
+        }
+    }
+
     func click(_ css: String) async throws {
-        let id = try await find(css)
-        try await call("POST", "/element/\(id)/click")
+        try await onElement(css) { id in _ = try await call("POST", "/element/\(id)/click") }
     }
 
     /// Types into the element as a user would (WebDriver key codes such as "\u{E007}" for Enter work too).
     func type(_ css: String, _ text: String) async throws {
-        let id = try await find(css)
-        try await call("POST", "/element/\(id)/value", ["text": text])
+        try await onElement(css) { id in _ = try await call("POST", "/element/\(id)/value", ["text": text]) }
     }
 
     func clear(_ css: String) async throws {
-        let id = try await find(css)
-        try await call("POST", "/element/\(id)/clear")
+        try await onElement(css) { id in _ = try await call("POST", "/element/\(id)/clear") }
     }
 
     /// The element's rendered text.
     func text(_ css: String) async throws -> String {
-        let id = try await find(css)
-        return try await call("GET", "/element/\(id)/text") as? String ?? ""
+        try await onElement(css) { id in try await call("GET", "/element/\(id)/text") as? String ?? "" }
     }
 
     func attribute(_ css: String, _ name: String) async throws -> String? {
-        let id = try await find(css)
-        return try await call("GET", "/element/\(id)/attribute/\(name)") as? String
+        try await onElement(css) { id in try await call("GET", "/element/\(id)/attribute/\(name)") as? String }
     }
 
     func isEnabled(_ css: String) async throws -> Bool {
-        let id = try await find(css)
-        return try await call("GET", "/element/\(id)/enabled") as? Bool ?? false
+        try await onElement(css) { id in try await call("GET", "/element/\(id)/enabled") as? Bool ?? false }
     }
 
     /// Runs `script` (a function body; `arguments[0]`… are `args`) and returns its result.
