@@ -3,34 +3,75 @@ import Foundation
 /// base64url without padding (RFC 4648 §5), the encoding of every key, signature
 /// and payload on the wire.
 public enum Base64URL {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    private static let values: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (index, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(index) }
+        return table
+    }()
+
     public static func encode<D: DataProtocol>(_ bytes: D) -> String {
-        var text = Data(bytes).base64EncodedString()
-        text = text.replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-        while text.hasSuffix("=") { text.removeLast() }
-        return text
-    }
-
-    /// Decodes strict base64url: no padding, no whitespace, only the URL-safe alphabet.
-    /// Returns nil for anything else.
-    public static func decode(_ text: String) -> Data? {
-        guard text.utf8.allSatisfy(isAlphabet), text.utf8.count % 4 != 1 else { return nil }
-        var standard = text.replacingOccurrences(of: "-", with: "+")
-            .replacingOccurrences(of: "_", with: "/")
-        let remainder = standard.utf8.count % 4
-        if remainder > 0 { standard += String(repeating: "=", count: 4 - remainder) }
-        guard let data = Data(base64Encoded: standard) else { return nil }
-        // Reject non-canonical encodings (stray bits in the last character).
-        return encode(data) == text ? data : nil
-    }
-
-    private static func isAlphabet(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
-            return true
+        let input = Array(bytes)
+        var output = [UInt8]()
+        output.reserveCapacity((input.count * 4 + 2) / 3)
+        var index = 0
+        while index + 3 <= input.count {
+            let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
+            output.append(alphabet[Int(chunk >> 18 & 63)])
+            output.append(alphabet[Int(chunk >> 12 & 63)])
+            output.append(alphabet[Int(chunk >> 6 & 63)])
+            output.append(alphabet[Int(chunk & 63)])
+            index += 3
+        }
+        switch input.count - index {
+        case 1:
+            let chunk = UInt32(input[index]) << 16
+            output.append(alphabet[Int(chunk >> 18 & 63)])
+            output.append(alphabet[Int(chunk >> 12 & 63)])
+        case 2:
+            let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8
+            output.append(alphabet[Int(chunk >> 18 & 63)])
+            output.append(alphabet[Int(chunk >> 12 & 63)])
+            output.append(alphabet[Int(chunk >> 6 & 63)])
         default:
-            return false
+            break
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Decodes strict base64url: no padding, no whitespace, only the URL-safe alphabet,
+    /// and no stray bits in the last character. Returns nil for anything else.
+    public static func decode(_ text: String) -> Data? {
+        var text = text
+        return text.withUTF8 { input -> Data? in
+            guard input.count % 4 != 1 else { return nil }
+            var output = Data(capacity: input.count * 3 / 4)
+            var index = 0
+            func value(_ at: Int) -> UInt32? {
+                let v = values[Int(input[at])]
+                return v == 0xFF ? nil : UInt32(v)
+            }
+            while index + 4 <= input.count {
+                guard let a = value(index), let b = value(index + 1), let c = value(index + 2), let d = value(index + 3) else { return nil }
+                let chunk = a << 18 | b << 12 | c << 6 | d
+                output.append(UInt8(chunk >> 16 & 0xFF))
+                output.append(UInt8(chunk >> 8 & 0xFF))
+                output.append(UInt8(chunk & 0xFF))
+                index += 4
+            }
+            switch input.count - index {
+            case 2:
+                guard let a = value(index), let b = value(index + 1), b & 0x0F == 0 else { return nil }
+                output.append(UInt8((a << 2 | b >> 4) & 0xFF))
+            case 3:
+                guard let a = value(index), let b = value(index + 1), let c = value(index + 2), c & 0x03 == 0 else { return nil }
+                let chunk = a << 18 | b << 12 | c << 6
+                output.append(UInt8(chunk >> 16 & 0xFF))
+                output.append(UInt8(chunk >> 8 & 0xFF))
+            default:
+                break
+            }
+            return output
         }
     }
 }
