@@ -17,6 +17,11 @@ public struct NodeSettings: Sendable {
     public var acceptWait: Duration = .seconds(10)
     /// How often each peer is reconciled even when nothing seems missing.
     public var syncInterval: Duration = .seconds(30)
+    /// Seconds a WebEx call may wait for an answer before it counts as lost (the meeting may exist).
+    public var webexTimeout: TimeInterval = 30
+    /// Base of the meeting jobs' backoff after a 5xx or a lost answer, in seconds
+    /// (attempt n waits between base·2ⁿ⁻¹ and base·2ⁿ, capped at 5 minutes); tests shorten it.
+    public var webexBackoffBase: Double = 2
 
     public init(local: Classroom, key: NodeKey, apiToken: String, timezone: TimeZone, peers: [Classroom], webex: WebexSettings?) {
         self.local = local
@@ -75,8 +80,9 @@ public final class ClassroomNode: Sendable {
         if let webexSettings = settings.webex {
             let tokens = SealedTokenStore(store: store, box: SecretBox(nodeKey: settings.key, purpose: "webex-tokens"), now: now)
             self.webex = WebexLink(
-                client: WebexClient(settings: webexSettings),
-                account: WebexAccount(client: WebexClient(settings: webexSettings), store: tokens, now: now, logger: logger),
+                client: WebexClient(settings: webexSettings, timeout: settings.webexTimeout),
+                account: WebexAccount(client: WebexClient(settings: webexSettings, timeout: settings.webexTimeout),
+                                      store: tokens, now: now, logger: logger),
                 tokens: tokens)
         } else {
             self.webex = nil
