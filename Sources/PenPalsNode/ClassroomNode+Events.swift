@@ -183,6 +183,9 @@ extension ClassroomNode {
             invitation.problem = Problem(code: failure.code, message: failure.message, retrying: failure.retrying)
             if !failure.retrying, let next = invitation.status.applying(.fail) {
                 invitation.status = next
+            } else if failure.retrying, invitation.status == .failed, let next = invitation.status.applying(.retry) {
+                // The sender retries a failed invitation (`POST …/retry`): accepted again.
+                invitation.status = next
             }
             try tx.save(invitation, now: time)
         }

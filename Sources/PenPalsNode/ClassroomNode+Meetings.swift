@@ -78,12 +78,16 @@ extension ClassroomNode {
                 return meeting
             }
         }
-        let zone = settings.timezone
-        return try await host.createMeeting(
-            NewWebexMeeting(title: invitation.title,
-                            start: Timestamp.format(invitation.startTime, in: zone),
-                            end: Timestamp.format(invitation.endTime, in: zone),
-                            timezone: zone.identifier, integrationTag: tag))
+        return try await host.createMeeting(Self.newWebexMeeting(for: invitation, in: settings.timezone))
+    }
+
+    /// What WebEx is asked to schedule: times with the offset `zone` has at each of them
+    /// (so a meeting across a daylight-saving change carries two offsets), and that zone.
+    static func newWebexMeeting(for invitation: Invitation, in zone: TimeZone) -> NewWebexMeeting {
+        NewWebexMeeting(title: invitation.title,
+                        start: Timestamp.format(invitation.startTime, in: zone),
+                        end: Timestamp.format(invitation.endTime, in: zone),
+                        timezone: zone.identifier, integrationTag: integrationTag(invitation.id))
     }
 
     /// Stores the meeting, schedules the invitation and tells the receiver, in one transaction.
@@ -121,18 +125,26 @@ extension ClassroomNode {
     }
 
     /// The sender has no WebEx account connected: tell the receiver once and wait for `/webex/callback`.
-    private func waitForWebex(_ job: MeetingJob, invitation: Invitation) async throws {
+    ///
+    /// - Parameter refused: WebEx refused the refresh token (`invalid_grant`) just now; the node
+    ///   remembers that the classroom must reconnect, which `GET /api/status` shows.
+    private func waitForWebex(_ job: MeetingJob, invitation: Invitation, refused: Bool = false) async throws {
         let time = now()
-        let message = "Waiting for \(directory.local.displayName) to connect WebEx; the meeting will be created as soon as they do."
+        let name = directory.local.displayName
         let effects = try await store.write { tx in
             var effects = Effects()
+            if refused { try tx.setWebexProblem(Self.webexReconnect, now: time) }
+            let message = try tx.webexProblem() == Self.webexReconnect
+                ? "Waiting for \(name) to reconnect WebEx; the meeting will be created as soon as they do."
+                : "Waiting for \(name) to connect WebEx; the meeting will be created as soon as they do."
             var waiting = job
             waiting.state = job.state == .creating ? .creating : .pending
             waiting.nextAttempt = time.addingTimeInterval(24 * 3600).timeIntervalSince1970
             waiting.lastError = "webex_not_connected"
             waiting.updatedAt = time.timeIntervalSince1970
             try tx.save(waiting)
-            guard var current = try tx.invitation(invitation.id), current.problem?.code != "webex_not_connected" else { return effects }
+            guard var current = try tx.invitation(invitation.id),
+                  current.problem?.code != "webex_not_connected" || current.problem?.message != message else { return effects }
             current.problem = Problem(code: "webex_not_connected", message: message, retrying: true)
             try tx.save(current, now: time)
             try self.send(.meetingFailed(MeetingFailure(invitationID: invitation.id, code: "webex_not_connected",
@@ -151,19 +163,30 @@ extension ClassroomNode {
             switch error {
             case .notConnected, .invalidGrant, .unauthorized:
                 if let invitation = try await store.read({ try $0.invitation(invitationID) }) {
-                    try await waitForWebex(job, invitation: invitation)
+                    var refused = false
+                    if case .invalidGrant = error { refused = true }
+                    try await waitForWebex(job, invitation: invitation, refused: refused)
                 }
-            case .rateLimited(let retryAfter, _, _):
-                try await retryLater(job, after: retryAfter ?? backoff(attempts), error: "\(error)", keepDoubt: false)
+            case .rateLimited(let retryAfter, let status, let message):
+                if let retryAfter, retryAfter > Self.longestRateLimitWait {
+                    // Waiting hours in silence helps no one: say what happened and let the sender retry.
+                    try await fail(job, invitationID: invitationID, code: "webex_quota",
+                                   message: Self.quotaMessage(sender: directory.local.displayName, status: status,
+                                                              message: message, retryAfter: retryAfter))
+                } else {
+                    try await retryLater(job, after: retryAfter ?? backoff(attempts), error: "\(error)", keepDoubt: false)
+                }
             case .server, .transport, .badResponse:
                 if attempts >= Self.maxJobAttempts {
                     try await fail(job, invitationID: invitationID, code: "webex_unavailable",
                                    message: "WebEx could not be reached after \(attempts) attempts; the sender can try again later.")
                 } else {
-                    // A timeout or lost answer may hide a created meeting: stay in doubt.
+                    // A timeout or lost answer may hide a created meeting: stay in doubt, and
+                    // give a slow WebEx time to finish that call before looking it up.
                     let doubtful: Bool
                     if case .server = error { doubtful = false } else { doubtful = true }
-                    try await retryLater(job, after: backoff(attempts), error: "\(error)", keepDoubt: doubtful)
+                    let delay = doubtful ? max(backoff(attempts), 2 * settings.webexTimeout) : backoff(attempts)
+                    try await retryLater(job, after: delay, error: "\(error)", keepDoubt: doubtful)
                 }
             case .rejected(_, let message):
                 try await fail(job, invitationID: invitationID, code: "webex_rejected",
@@ -174,8 +197,23 @@ extension ClassroomNode {
         }
     }
 
+    /// A `Retry-After` longer than this fails the job with a message instead of waiting.
+    static let longestRateLimitWait: TimeInterval = 3600
+    static let webexReconnect = "reconnect"
+
+    /// What the teacher reads when WebEx refuses new meetings for hours (the daily quota).
+    static func quotaMessage(sender: String, status: Int, message: String, retryAfter: TimeInterval) -> String {
+        let hours = Int((retryAfter / 3600).rounded(.up))
+        let quota = status == 429 && message.lowercased().contains("limit")
+        if quota || retryAfter >= 12 * 3600 {
+            return "\(sender)'s WebEx account reached its limit of 100 meetings a day; try again tomorrow"
+                + " (WebEx accepts new meetings again in about \(hours) h)."
+        }
+        return "WebEx refuses new meetings from \(sender)'s account for about \(hours) h (\(message)); try again later."
+    }
+
     private func backoff(_ attempts: Int) -> TimeInterval {
-        let ceiling = min(Self.backoffCap, 2 * pow(2, Double(attempts)))
+        let ceiling = min(Self.backoffCap, settings.webexBackoffBase * pow(2, Double(attempts)))
         return jitter(ceiling / 2...ceiling)
     }
 
@@ -224,14 +262,50 @@ extension ClassroomNode {
 
     /// Jobs waiting for WebEx run again now (after the classroom connected its account).
     func resumeJobsWaitingForWebex() async throws {
-        let time = now().timeIntervalSince1970
+        let time = now()
         try await store.write { tx in
+            try tx.setWebexProblem(nil, now: time)
             for var job in try tx.openJobs() where job.lastError == "webex_not_connected" {
-                job.nextAttempt = time
+                job.nextAttempt = time.timeIntervalSince1970
                 try tx.save(job)
             }
         }
         jobBell.ring()
+    }
+
+    /// The sender tries a failed invitation again: it is accepted again, a new job
+    /// starts, and the receiver hears (as `meeting_failed` with `retrying: true`).
+    ///
+    /// The new job starts in doubt, so it looks the meeting up before creating one:
+    /// the failed job's last call may have made it without the answer arriving.
+    public func retry(_ invitationID: UUID) async throws -> Invitation {
+        let time = now()
+        let name = directory.local.displayName
+        let (invitation, effects) = try await store.write { tx in
+            var effects = Effects()
+            var invitation = try self.expiringInvitation(invitationID, in: tx, now: time, effects: &effects)
+            guard invitation.senderID == self.id else {
+                throw APIError(.forbidden, "not_sender", "Only the classroom that sent this invitation can retry it.")
+            }
+            guard invitation.status == .failed, let next = invitation.status.applying(.retry) else {
+                throw APIError.conflict("wrong_state", "This invitation is \(invitation.status.rawValue); only a failed invitation can be retried.")
+            }
+            invitation.status = next
+            invitation.problem = nil
+            try tx.save(invitation, now: time)
+            try tx.save(MeetingJob(invitationID: invitationID.uuidString.lowercased(), state: .creating, attempts: 0,
+                                   nextAttempt: time.timeIntervalSince1970, lastError: nil,
+                                   updatedAt: time.timeIntervalSince1970))
+            let message = "\(name) is trying again to create the WebEx meeting."
+            try self.send(.meetingFailed(MeetingFailure(invitationID: invitationID, code: "retrying", message: message, retrying: true)),
+                          to: invitation.receiverID, in: tx, effects: &effects)
+            effects.changed.insert(invitationID)
+            effects.runJobs = true
+            return (invitation, effects)
+        }
+        settle(effects)
+        logger.info("retrying the WebEx meeting", metadata: ["invitation": "\(invitationID)"])
+        return invitation
     }
 
     /// Deletes a WebEx meeting of a cancelled invitation, in the background.

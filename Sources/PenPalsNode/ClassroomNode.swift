@@ -19,6 +19,11 @@ public struct NodeSettings: Sendable {
     public var syncInterval: Duration = .seconds(30)
     /// How often an open `/api/events` stream gets a comment, so proxies and browsers keep it open.
     public var eventHeartbeat: Duration = .seconds(15)
+    /// Seconds a WebEx call may wait for an answer before it counts as lost (the meeting may exist).
+    public var webexTimeout: TimeInterval = 30
+    /// Base of the meeting jobs' backoff after a 5xx or a lost answer, in seconds
+    /// (attempt n waits between base·2ⁿ⁻¹ and base·2ⁿ, capped at 5 minutes); tests shorten it.
+    public var webexBackoffBase: Double = 2
 
     public init(local: Classroom, key: NodeKey, apiToken: String, timezone: TimeZone, peers: [Classroom], webex: WebexSettings?) {
         self.local = local
@@ -78,8 +83,9 @@ public final class ClassroomNode: Sendable {
         if let webexSettings = settings.webex {
             let tokens = SealedTokenStore(store: store, box: SecretBox(nodeKey: settings.key, purpose: "webex-tokens"), now: now)
             self.webex = WebexLink(
-                client: WebexClient(settings: webexSettings),
-                account: WebexAccount(client: WebexClient(settings: webexSettings), store: tokens, now: now, logger: logger),
+                client: WebexClient(settings: webexSettings, timeout: settings.webexTimeout),
+                account: WebexAccount(client: WebexClient(settings: webexSettings, timeout: settings.webexTimeout),
+                                      store: tokens, now: now, logger: logger),
                 tokens: tokens)
         } else {
             self.webex = nil

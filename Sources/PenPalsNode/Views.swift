@@ -96,12 +96,15 @@ struct StatusView: Encodable {
         var configured: Bool
         var connected: Bool
         var expiresAt: String?
-        enum CodingKeys: String, CodingKey { case configured, connected, expiresAt = "expires_at" }
+        /// `"reconnect"` once WebEx refused the refresh token (the tokens are gone); null otherwise.
+        var problem: String?
+        enum CodingKeys: String, CodingKey { case configured, connected, problem, expiresAt = "expires_at" }
         func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(configured, forKey: .configured)
             try c.encode(connected, forKey: .connected)
             try c.encode(expiresAt, forKey: .expiresAt)
+            try c.encode(problem, forKey: .problem)
         }
     }
 
@@ -165,6 +168,7 @@ extension ClassroomNode {
         let peers = try await store.read { try $0.peers() }
         let health = peerHealth.withLock { $0 }
         let tokens = try await webex?.tokens.loadTokens()
+        let webexProblem = webex == nil || tokens != nil ? nil : try await store.read { try $0.webexProblem() }
         return StatusView(
             name: directory.local.name, displayName: directory.local.displayName, nodeID: id.rawValue,
             url: directory.local.url.absoluteString, timezone: settings.timezone.identifier,
@@ -177,7 +181,8 @@ extension ClassroomNode {
                     sent: peer.sent, applied: peer.applied, outbox: peer.outboxDepth,
                     nextRetry: entry?.nextRetry.map(Timestamp.format))
             },
-            webex: .init(configured: webex != nil, connected: tokens != nil, expiresAt: tokens.map { Timestamp.format($0.expiresAt) }))
+            webex: .init(configured: webex != nil, connected: tokens != nil, expiresAt: tokens.map { Timestamp.format($0.expiresAt) },
+                         problem: webexProblem))
     }
 
     func classroomViews() -> [ClassroomView] {

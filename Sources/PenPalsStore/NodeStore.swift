@@ -118,6 +118,15 @@ public final class NodeStore: Sendable {
                 t.column("expires_at", .double).notNull()
             }
         }
+        migrator.registerMigration("v2") { db in
+            // Why the classroom must connect WebEx again (e.g. "reconnect" after invalid_grant);
+            // the tokens themselves are gone by then, so this is remembered apart from them.
+            try db.create(table: "webex_problem") { t in
+                t.primaryKey("id", .integer).check { $0 == 1 }
+                t.column("problem", .text).notNull()
+                t.column("updated_at", .double).notNull()
+            }
+        }
         return migrator
     }
 }

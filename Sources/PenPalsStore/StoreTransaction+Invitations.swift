@@ -140,6 +140,22 @@ extension StoreTransaction {
         }
     }
 
+    /// Why the classroom must act on its WebEx account (`"reconnect"`), or nil.
+    public func webexProblem() throws -> String? {
+        try String.fetchOne(db, sql: "SELECT problem FROM webex_problem WHERE id = 1")
+    }
+
+    public func setWebexProblem(_ problem: String?, now: Date) throws {
+        if let problem {
+            try db.execute(sql: """
+                INSERT INTO webex_problem (id, problem, updated_at) VALUES (1, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET problem = excluded.problem, updated_at = excluded.updated_at
+                """, arguments: [problem, now.timeIntervalSince1970])
+        } else {
+            try db.execute(sql: "DELETE FROM webex_problem")
+        }
+    }
+
     /// Remembers an OAuth `state` until it is used or expires.
     public func addOAuthState(_ state: String, expiresAt: Date) throws {
         try db.execute(sql: "INSERT INTO oauth_state (state, expires_at) VALUES (?, ?)",

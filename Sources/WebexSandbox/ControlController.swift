@@ -13,6 +13,7 @@ struct ControlController: Sendable {
         router.get("/sandbox/requests", use: requests)
         router.post("/sandbox/reset", use: reset)
         router.post("/sandbox/faults", use: faults)
+        router.get("/sandbox/faults", use: pendingFaults)
         router.get("/meet/:meetingId", use: meetingPage)
     }
 
@@ -51,6 +52,24 @@ struct ControlController: Sendable {
         } catch let failure as SandboxFailure {
             return .failure(failure, trackingID: context.trackingID)
         }
+    }
+
+    /// `GET /sandbox/faults`: the endpoint faults not yet played, as
+    /// `{"faults": [{"endpoint", "status", "retry_after", "delay_ms", "remaining"}]}`.
+    /// A test sees a delayed request arrive when its fault leaves this list.
+    @Sendable func pendingFaults(_ request: Request, context: SandboxRequestContext) async throws -> Response {
+        struct Item: Encodable {
+            var endpoint: String
+            var status: Int?
+            var retry_after: Int?
+            var delay_ms: Int?
+            var remaining: Int
+        }
+        struct Body: Encodable { var faults: [Item] }
+        let items = await state.faults.map {
+            Item(endpoint: $0.endpoint, status: $0.status, retry_after: $0.retryAfter, delay_ms: $0.delayMilliseconds, remaining: $0.remaining)
+        }
+        return .json(Body(faults: items))
     }
 
     /// `GET /meet/{id}`: what a meeting's `webLink` opens.

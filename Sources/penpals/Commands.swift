@@ -144,6 +144,20 @@ extension PenPals {
         }
     }
 
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Try again to create the WebEx meeting of a failed invitation this classroom sent.")
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "The invitation id.") var id: String
+
+        func run() async throws {
+            let (_, object, data) = try await options.client().json("POST", "/api/webex/invitations/\(id)/retry", body: [:])
+            if output.json { return printJSON(data) }
+            let invitation = object["invitation"] as? [String: Any] ?? [:]
+            print("Trying again to create the WebEx meeting for \"\(invitation["title"] as? String ?? id)\" with \(invitation["receiver_name"] as? String ?? "?"); see `penpals invitations --sent --all`.")
+        }
+    }
+
     struct Meetings: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Upcoming meetings with their join links.")
         @OptionGroup var options: NodeOptions
@@ -222,6 +236,8 @@ extension PenPals {
             let webex = status["webex"] as? [String: Any] ?? [:]
             if (webex["connected"] as? Bool) == true {
                 print("WebEx:   connected (token valid until \(display.time(webex["expires_at"])))")
+            } else if webex["problem"] as? String == "reconnect" {
+                print("WebEx:   reconnect needed — run `penpals webex connect --node \(node.name)` and open the URL")
             } else if (webex["configured"] as? Bool) == true {
                 print("WebEx:   not connected — run `penpals webex connect --node \(node.name)` and open the URL")
             } else {

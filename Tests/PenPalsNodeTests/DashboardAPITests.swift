@@ -188,7 +188,7 @@ struct DashboardAPITests {
 
     @Test func eventsStreamNeedsSignInAndKeepsTheConnectionAliveWithHeartbeats() async throws {
         try await TestNetwork.with(["a", "b"]) { network in
-            try await network.start("a", adjust: { $0.eventHeartbeat = .milliseconds(200) })
+            try await network.start("a", configure: { $0.eventHeartbeat = .milliseconds(200) })
             let refused = try await RawAnswer.send(port: network.member("a").port, "GET", "/api/events")
             #expect(refused.status == 401)
             let stream = try StreamingConnection(port: network.member("a").port, path: "/api/events",

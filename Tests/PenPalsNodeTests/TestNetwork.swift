@@ -49,9 +49,9 @@ final class TestNetwork: Sendable {
     }
 
     /// Runs `body` with members named `names` (none started yet) and a running sandbox; stops everything after.
-    static func with<T: Sendable>(_ names: [String], acceptWait: Duration = .seconds(10),
+    static func with<T: Sendable>(_ names: [String], acceptWait: Duration = .seconds(10), meetingsPerDay: Int = 100,
                                   _ body: (TestNetwork) async throws -> T) async throws -> T {
-        let network = try await TestNetwork(names: names, acceptWait: acceptWait)
+        let network = try await TestNetwork(names: names, acceptWait: acceptWait, meetingsPerDay: meetingsPerDay)
         do {
             let result = try await body(network)
             await network.shutdown()
@@ -62,7 +62,7 @@ final class TestNetwork: Sendable {
         }
     }
 
-    private init(names: [String], acceptWait: Duration) async throws {
+    private init(names: [String], acceptWait: Duration, meetingsPerDay: Int) async throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("penpals-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let zones = ["America/Chicago", "Asia/Tokyo", "Europe/Oslo", "Australia/Sydney"]
@@ -76,7 +76,7 @@ final class TestNetwork: Sendable {
         self.acceptWait = acceptWait
         var logger = Logger(label: "sandbox")
         logger.logLevel = .critical
-        let sandbox = WebexSandbox(logger: logger)
+        let sandbox = WebexSandbox(logger: logger, meetingsPerDay: meetingsPerDay)
         self.sandbox = sandbox
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         sandboxTask = Task { try await sandbox.run(host: "127.0.0.1", port: 0) { continuation.yield($0) } }
@@ -95,7 +95,7 @@ final class TestNetwork: Sendable {
     /// Starts a member on its port and database; returns once it listens.
     @discardableResult
     func start(_ name: String, now: @escaping @Sendable () -> Date = Date.init,
-               adjust: (inout NodeSettings) -> Void = { _ in }) async throws -> ClassroomNode {
+               configure: @Sendable (inout NodeSettings) -> Void = { _ in }) async throws -> ClassroomNode {
         let me = member(name)
         try FileManager.default.createDirectory(at: me.dataDir, withIntermediateDirectories: true)
         var settings = NodeSettings(local: me.classroom, key: me.key, apiToken: me.token,
@@ -103,7 +103,7 @@ final class TestNetwork: Sendable {
                                     peers: members.values.filter { $0.name != name }.map(\.classroom),
                                     webex: webexSettings)
         settings.acceptWait = acceptWait
-        adjust(&settings)
+        configure(&settings)
         var logger = Logger(label: "node.\(name)")
         logger.logLevel = ProcessInfo.processInfo.environment["PENPALS_TEST_LOG"] != nil ? .debug : .critical
         let store = try NodeStore(path: me.dataDir.appendingPathComponent("penpals.sqlite").path)
@@ -150,6 +150,13 @@ final class TestNetwork: Sendable {
             headers["Content-Type"] = "application/json"
         }
         return try await HTTP.send(method, me.url + path, headers: headers, body: body)
+    }
+
+    /// Sets a sandbox fault (`POST /sandbox/faults`), e.g. `["endpoint": "POST /v1/meetings", "status": 503, "count": 2]`.
+    func fault(_ body: [String: Any]) async throws {
+        let answer = try await HTTP.send("POST", "http://127.0.0.1:\(sandboxPort)/sandbox/faults",
+                                         headers: ["Content-Type": "application/json"], body: HTTP.json(body))
+        guard answer.status == 204 else { throw TestFailure("the sandbox refused the fault: \(answer.status) \(answer.text)") }
     }
 
     /// Connects a member's WebEx account through the sandbox's consent page, as a teacher's browser would.

@@ -58,6 +58,10 @@ struct APIRoutes {
             let invitation = try await node.cancel(id, reason: reason)
             return JSONResponse.make(InvitationBody(invitation: node.view(invitation, meeting: try await node.store.read { try $0.meeting(forInvitation: id) })))
         }
+        api.post("webex/invitations/:id/retry") { _, context in
+            let invitation = try await node.retry(try invitationID(context))
+            return JSONResponse.make(InvitationBody(invitation: node.view(invitation, meeting: nil)))
+        }
         api.get("meetings") { request, _ in
             struct Body: Encodable { var meetings: [MeetingView] }
             let all = ["1", "true", "yes"].contains(request.uri.queryParameters.get("all").map { String($0) } ?? "")
