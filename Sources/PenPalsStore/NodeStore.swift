@@ -127,6 +127,11 @@ public final class NodeStore: Sendable {
                 t.column("updated_at", .double).notNull()
             }
         }
+        migrator.registerMigration("v3: events by author and seq") { db in
+            // The peer's events are looked up by (author, seq) and their highest seq by author:
+            // without this index each lookup scanned the peer's whole history.
+            try db.create(index: "event_by_author_seq", on: "event", columns: ["author", "seq"])
+        }
         return migrator
     }
 }
