@@ -5,9 +5,9 @@ import WebexSandbox
 
 /// `penpals serve` killed with SIGKILL while its WebEx create call is in flight:
 /// after a restart the job looks the meeting up by its integration tag, so there
-/// is exactly one WebEx meeting.
-@Suite("WebEx and process failures", .serialized)
-struct WebexProcessTests {
+/// is exactly one WebEx meeting. Part of the serialized process suite, so that
+/// process tests do not run side by side on a small machine.
+extension ProcessFailureTests {
     @Test func senderKilledDuringTheCreateCallMakesExactlyOneMeetingAfterRestart() async throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
