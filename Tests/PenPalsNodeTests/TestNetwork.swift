@@ -54,6 +54,9 @@ final class TestNetwork: Sendable {
         let network = try await TestNetwork(names: names, acceptWait: acceptWait, meetingsPerDay: meetingsPerDay)
         do {
             let result = try await body(network)
+            // Whatever the test did, every request the nodes sent to WebEx must be one WebEx's spec allows.
+            let violations = try WebexSpec.violations(in: await network.sandbox.requestLog())
+            guard violations.isEmpty else { throw TestFailure("requests outside WebEx's OpenAPI spec: \(violations)") }
             await network.shutdown()
             return result
         } catch {

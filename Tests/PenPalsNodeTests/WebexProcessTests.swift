@@ -5,9 +5,9 @@ import WebexSandbox
 
 /// `penpals serve` killed with SIGKILL while its WebEx create call is in flight:
 /// after a restart the job looks the meeting up by its integration tag, so there
-/// is exactly one WebEx meeting.
-@Suite("WebEx and process failures", .serialized)
-struct WebexProcessTests {
+/// is exactly one WebEx meeting. Part of the serialized process suite, so that
+/// process tests do not run side by side on a small machine.
+extension ProcessFailureTests {
     @Test func senderKilledDuringTheCreateCallMakesExactlyOneMeetingAfterRestart() async throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -85,8 +85,7 @@ struct WebexProcessTests {
             return pending?.isEmpty == true
         }
         let sender = try #require(processes["room-12"])
-        kill(sender.processIdentifier, SIGKILL)
-        sender.waitUntilExit()
+        _ = await terminate(sender, signal: SIGKILL)
         processes["room-12"] = nil
         #expect(sender.terminationReason == .uncaughtSignal)
 
@@ -116,8 +115,24 @@ struct WebexProcessTests {
         try expectConformingRequests(requests)
 
         for name in ["room-12", "kobe-4b", "sandbox"] {
-            if let process = processes[name] { #expect(CLI.stop(process) == 0, "\(name) stops on SIGTERM") }
+            if let process = processes[name] { #expect(await terminate(process, signal: SIGTERM) == 0, "\(name) stops on SIGTERM") }
             processes[name] = nil
         }
     }
+}
+
+/// Signals a process and waits for it to end without blocking a thread of the
+/// concurrency pool (`waitUntilExit` would, and the other tests running in
+/// parallel need those threads).
+func terminate(_ process: Process, signal: Int32) async -> Int32 {
+    kill(process.processIdentifier, signal)
+    let deadline = ContinuousClock.now + .seconds(30)
+    while process.isRunning, ContinuousClock.now < deadline {
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    if process.isRunning {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+    return process.terminationStatus
 }
