@@ -14,21 +14,42 @@ enum CLI {
         var stderr: String
     }
 
-    /// Runs `penpals` with `arguments` to completion.
-    static func run(_ arguments: [String], in folder: URL) throws -> Outcome {
+    /// Runs `penpals` with `arguments` to completion. Its output goes to files and its
+    /// end is awaited without blocking a thread: a blocked thread of the small
+    /// concurrency pool would stall every other test running beside this one.
+    static func run(_ arguments: [String], in folder: URL) async throws -> Outcome {
+        let name = UUID().uuidString
+        let outFile = folder.appendingPathComponent(".\(name).out"), errFile = folder.appendingPathComponent(".\(name).err")
+        defer {
+            try? FileManager.default.removeItem(at: outFile)
+            try? FileManager.default.removeItem(at: errFile)
+        }
+        guard FileManager.default.createFile(atPath: outFile.path, contents: nil),
+              FileManager.default.createFile(atPath: errFile.path, contents: nil) else { throw TestFailure("cannot create output files") }
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
         process.currentDirectoryURL = folder
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
+        process.standardOutput = try FileHandle(forWritingTo: outFile)
+        process.standardError = try FileHandle(forWritingTo: errFile)
         try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                       stderr: String(decoding: stderr, as: UTF8.self))
+        let status = await exit(of: process)
+        return Outcome(status: status, stdout: try String(contentsOf: outFile, encoding: .utf8),
+                       stderr: try String(contentsOf: errFile, encoding: .utf8))
+    }
+
+    /// Waits, without blocking a thread, until `process` has exited; returns its status.
+    static func exit(of process: Process) async -> Int32 {
+        while process.isRunning {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return process.terminationStatus
+    }
+
+    /// Sends `signal` and waits for the process to end (stopping it by its pid).
+    static func terminate(_ process: Process, signal: Int32 = SIGTERM) async -> Int32 {
+        kill(process.processIdentifier, signal)
+        return await exit(of: process)
     }
 
     /// Starts a long-running `penpals` command; the caller stops it by process id.
@@ -86,13 +107,13 @@ func twoNodeConfig(portA: Int, portB: Int, sandboxPort: Int, extra: String = "")
 
 @Suite("The penpals command line", .serialized)
 struct CLITests {
-    @Test func badConfigExitsTwoWithOneLineAndCreatesNothing() throws {
+    @Test func badConfigExitsTwoWithOneLineAndCreatesNothing() async throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let config = folder.appendingPathComponent("nodes.toml")
         try twoNodeConfig(portA: try freePort(), portB: try freePort(), sandboxPort: 7400, extra: "colour = \"blue\"\n")
             .write(to: config, atomically: true, encoding: .utf8)
-        let outcome = try CLI.run(["serve", "--config", "nodes.toml"], in: folder)
+        let outcome = try await CLI.run(["serve", "--config", "nodes.toml"], in: folder)
         #expect(outcome.status == 2)
         let lines = outcome.stderr.split(separator: "\n")
         #expect(lines.count == 1, "one line: \(outcome.stderr)")
@@ -100,7 +121,7 @@ struct CLITests {
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("data").path), "nothing created")
     }
 
-    @Test func portInUseExitsTwoBeforeAnyKeyIsMade() throws {
+    @Test func portInUseExitsTwoBeforeAnyKeyIsMade() async throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let busy = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -115,27 +136,27 @@ struct CLITests {
         let port = Int(UInt16(bigEndian: address.sin_port))
         try twoNodeConfig(portA: try freePort(), portB: port, sandboxPort: 7400)
             .write(to: folder.appendingPathComponent("nodes.toml"), atomically: true, encoding: .utf8)
-        let outcome = try CLI.run(["serve", "--config", "nodes.toml"], in: folder)
+        let outcome = try await CLI.run(["serve", "--config", "nodes.toml"], in: folder)
         #expect(outcome.status == 2)
         #expect(outcome.stderr.split(separator: "\n").count == 1)
         #expect(outcome.stderr.hasPrefix("error: nodes.toml: nodes[1].listen"), "\(outcome.stderr)")
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("data/room-12/node.key").path))
     }
 
-    @Test func commandsSayWhenTheNodeIsNotRunning() throws {
+    @Test func commandsSayWhenTheNodeIsNotRunning() async throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let port = try freePort()
         try twoNodeConfig(portA: port, portB: try freePort(), sandboxPort: 7400)
             .write(to: folder.appendingPathComponent("nodes.toml"), atomically: true, encoding: .utf8)
-        let several = try CLI.run(["status", "--config", "nodes.toml"], in: folder)
+        let several = try await CLI.run(["status", "--config", "nodes.toml"], in: folder)
         #expect(several.status == 2, "two nodes and no --node: \(several.stderr)")
         #expect(several.stderr.contains("--node"))
         // A data folder with a token, but no process.
         let dataDir = folder.appendingPathComponent("data/room-12")
         try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
         try "secret\n".write(to: dataDir.appendingPathComponent("api.token"), atomically: true, encoding: .utf8)
-        let outcome = try CLI.run(["status", "--config", "nodes.toml", "--node", "room-12"], in: folder)
+        let outcome = try await CLI.run(["status", "--config", "nodes.toml", "--node", "room-12"], in: folder)
         #expect(outcome.status == 1)
         #expect(outcome.stderr.split(separator: "\n").count == 1)
         #expect(outcome.stderr.contains("room-12"))
@@ -158,21 +179,22 @@ struct CLITests {
         }
         let config = ["--config", "nodes.toml"]
         try await eventually("both nodes answer") {
-            try CLI.run(["status"] + config + ["--node", "room-12"], in: folder).status == 0
-                && CLI.run(["status"] + config + ["--node", "kobe-4b"], in: folder).status == 0
+            let first = try await CLI.run(["status"] + config + ["--node", "room-12"], in: folder).status
+            let second = try await CLI.run(["status"] + config + ["--node", "kobe-4b"], in: folder).status
+            return first == 0 && second == 0
         }
         try await eventually("the sandbox answers") {
             (try? await HTTP.send("GET", "http://127.0.0.1:\(sandboxPort)/sandbox/meetings"))?.status == 200
         }
 
-        let id = try CLI.run(["id"] + config + ["--node", "room-12", "--json"], in: folder)
+        let id = try await CLI.run(["id"] + config + ["--node", "room-12", "--json"], in: folder)
         #expect(id.status == 0)
         let card = try JSONSerialization.jsonObject(with: Data(id.stdout.utf8)) as? [String: Any]
         #expect((card?["node_id"] as? String).flatMap(NodeID.init) != nil)
         #expect((card?["card"] as? String)?.contains("[[peers]]") == true)
 
         // Connect room-12's WebEx: the URL the CLI prints, then the consent page.
-        let connect = try CLI.run(["webex", "connect"] + config + ["--node", "room-12", "--json"], in: folder)
+        let connect = try await CLI.run(["webex", "connect"] + config + ["--node", "room-12", "--json"], in: folder)
         let authorize = try #require((try JSONSerialization.jsonObject(with: Data(connect.stdout.utf8)) as? [String: Any])?["authorize_url"] as? String)
         let state = try #require(URLComponents(string: authorize)?.queryItems?.first { $0.name == "state" }?.value)
         let connected = try await HTTP.send("POST", "http://127.0.0.1:\(sandboxPort)/v1/authorize", form: [
@@ -183,38 +205,38 @@ struct CLITests {
         #expect(connected.text.contains("WebEx is connected"))
 
         let (start, end) = tomorrow()
-        let invited = try CLI.run(["invite"] + config + ["--node", "room-12", "--to", "kobe-4b", "--title", "Seasons",
+        let invited = try await CLI.run(["invite"] + config + ["--node", "room-12", "--to", "kobe-4b", "--title", "Seasons",
                                                          "--start", start, "--end", end], in: folder)
         #expect(invited.status == 0, "\(invited.stderr)")
         #expect(invited.stdout.contains("Meeting invitation sent to 4B · Kobe Minato School!"))
 
         var invitationID = ""
         try await eventually("kobe-4b lists the invitation") {
-            let listed = try CLI.run(["invitations"] + config + ["--node", "kobe-4b", "--json"], in: folder)
+            let listed = try await CLI.run(["invitations"] + config + ["--node", "kobe-4b", "--json"], in: folder)
             let list = (try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [String: Any])?["invitations"] as? [[String: Any]]
             invitationID = list?.first?["id"] as? String ?? ""
             return !invitationID.isEmpty
         }
-        let text = try CLI.run(["invitations"] + config + ["--node", "kobe-4b"], in: folder)
+        let text = try await CLI.run(["invitations"] + config + ["--node", "kobe-4b"], in: folder)
         #expect(text.stdout.contains("from Room 12 · Lincoln Elementary"))
 
-        let accepted = try CLI.run(["accept"] + config + ["--node", "kobe-4b", invitationID], in: folder)
+        let accepted = try await CLI.run(["accept"] + config + ["--node", "kobe-4b", invitationID], in: folder)
         #expect(accepted.status == 0, "\(accepted.stderr)")
         #expect(accepted.stdout.contains("join: http://127.0.0.1:\(sandboxPort)/meet/"), "\(accepted.stdout)")
         for node in ["room-12", "kobe-4b"] {
-            let meetings = try CLI.run(["meetings"] + config + ["--node", node], in: folder)
+            let meetings = try await CLI.run(["meetings"] + config + ["--node", node], in: folder)
             #expect(meetings.stdout.contains("join: http://127.0.0.1:\(sandboxPort)/meet/"), "\(node): \(meetings.stdout)")
             #expect(meetings.stdout.contains("host: Room 12 · Lincoln Elementary"))
         }
-        let refused = try CLI.run(["cancel"] + config + ["--node", "kobe-4b", invitationID], in: folder)
+        let refused = try await CLI.run(["cancel"] + config + ["--node", "kobe-4b", invitationID], in: folder)
         #expect(refused.status == 1)
         #expect(refused.stderr.hasPrefix("error: Only the classroom that sent this invitation can cancel it"))
 
-        let synced = try CLI.run(["sync"] + config + ["--node", "room-12"], in: folder)
+        let synced = try await CLI.run(["sync"] + config + ["--node", "room-12"], in: folder)
         #expect(synced.status == 0)
         #expect(synced.stdout.contains("kobe-4b: sent 0, received 0"))
 
-        #expect(CLI.stop(serve) == 0, "SIGTERM finishes and exits 0")
-        #expect(CLI.stop(sandbox) == 0)
+        #expect(await CLI.terminate(serve) == 0, "SIGTERM finishes and exits 0")
+        #expect(await CLI.terminate(sandbox) == 0)
     }
 }

@@ -101,7 +101,7 @@ struct ProcessFailureTests {
         pair.signal("kobe-4b", SIGSTOP)
         try await pair.invite(1_000, title: "queued")
         pair.signal("kobe-4b", SIGCONT)
-        let sync = try CLI.run(["sync", "--config", "nodes.toml", "--node", "room-12"], in: pair.folder)
+        let sync = try await CLI.run(["sync", "--config", "nodes.toml", "--node", "room-12"], in: pair.folder)
         #expect(sync.status == 0, "\(sync.stdout) \(sync.stderr)")
         try await eventually("all 1,000 arrive", timeout: .seconds(60)) {
             let counters = try await pair.counters()
