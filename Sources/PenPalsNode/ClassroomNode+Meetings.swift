@@ -50,6 +50,16 @@ extension ClassroomNode {
             guard let meetingHost, try await meetingHost.isConnected() else {
                 return try await waitForWebex(job, invitation: invitation)
             }
+            // A call started before a crash may still be finishing at WebEx: look the
+            // meeting up only once that call must have ended, or a second one is made.
+            let settled = job.updatedAt + 2 * settings.webexTimeout
+            if job.state == .creating, job.attempts > 0, now().timeIntervalSince1970 < settled {
+                var waiting = job
+                waiting.nextAttempt = settled
+                let postponed = waiting
+                try await store.write { try $0.save(postponed) }
+                return
+            }
             // Commit the doubt before the call: a crash from here on is resolved by lookup.
             let inDoubt = job.state == .creating
             var started = job

@@ -47,6 +47,10 @@ public enum NodeBootstrap {
         var settings = NodeSettings(local: Classroom(id: key.id, name: node.name, displayName: node.displayName, url: node.url),
                                     key: key, apiToken: try files.apiToken(), timezone: zone, peers: peers, webex: webex)
         settings.syncInterval = .seconds(config.syncInterval)
+        // How long a WebEx call may take before it counts as lost (default 30 s).
+        if let seconds = ProcessInfo.processInfo.environment["PENPALS_WEBEX_TIMEOUT"].flatMap(Double.init), seconds > 0 {
+            settings.webexTimeout = seconds
+        }
         return settings
     }
 

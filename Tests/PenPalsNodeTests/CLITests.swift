@@ -53,8 +53,9 @@ enum CLI {
     }
 
     /// Starts a long-running `penpals` command; the caller stops it by process id.
-    static func start(_ arguments: [String], in folder: URL, log: URL) throws -> Process {
+    static func start(_ arguments: [String], in folder: URL, log: URL, environment: [String: String] = [:]) throws -> Process {
         let process = Process()
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.executableURL = binary
         process.arguments = arguments
         process.currentDirectoryURL = folder
