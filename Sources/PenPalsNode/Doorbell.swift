@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// Wakes one waiting loop: a ring while nobody waits is kept until the next wait.
@@ -79,5 +80,3 @@ final class InvitationWatch: Sendable {
         }
     }
 }
-
-import Foundation

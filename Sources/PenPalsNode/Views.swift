@@ -1,5 +1,6 @@
 import Foundation
 import PenPalsCore
+import PenPalsStore
 
 /// The JSON shapes of the local API (contract §4). Optional fields are written
 /// as `null`, never left out.
@@ -194,5 +195,3 @@ extension ClassroomNode {
         }
     }
 }
-
-import PenPalsStore
