@@ -191,9 +191,20 @@ struct TestFailure: Error, CustomStringConvertible {
 /// A port that was free a moment ago on 127.0.0.1, chosen below the kernel's
 /// ephemeral range so that outgoing connections of other tests do not take it
 /// before the server binds it.
+/// The next port `freePort` tries. Ports are handed out in turn from a random start,
+/// so two tests running at once never receive the same one (a random pick for each
+/// did: two tests drew the same port and the second server could not bind).
+private let nextPort = Mutex(Int.random(in: 20_000..<26_000))
+
+/// A loopback port that nothing listens on now and that no other test of this run
+/// has been given. Below the kernel's ephemeral range (32768 and up), so outgoing
+/// connections do not take it either.
 func freePort() throws -> Int {
-    for _ in 0..<100 {
-        let port = Int.random(in: 20_000..<32_000)
+    for _ in 0..<200 {
+        let port = nextPort.withLock { next in
+            defer { next = next + 1 < 32_000 ? next + 1 : 20_000 }
+            return next
+        }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket failed") }
         defer { close(fd) }
