@@ -14,9 +14,9 @@ public enum InvitationStatus: String, Codable, Sendable, CaseIterable {
     private var transitions: [InvitationAction: InvitationStatus] {
         switch self {
         case .pending: [.accept: .accepted, .decline: .declined, .cancel: .cancelled, .expire: .expired]
-        case .accepted: [.schedule: .scheduled, .cancel: .cancelled, .expire: .expired, .fail: .failed]
-        case .scheduled: [.cancel: .cancelled]
-        case .failed: [.retry: .accepted, .cancel: .cancelled, .expire: .expired]
+        case .accepted: [.schedule: .scheduled, .cancel: .cancelled, .withdraw: .cancelled, .expire: .expired, .fail: .failed]
+        case .scheduled: [.cancel: .cancelled, .withdraw: .cancelled]
+        case .failed: [.retry: .accepted, .cancel: .cancelled, .withdraw: .cancelled, .expire: .expired]
         case .declined, .cancelled, .expired: [:]
         }
     }
@@ -30,6 +30,8 @@ public enum InvitationAction: String, Sendable, CaseIterable {
     case decline
     /// The sender withdraws (before or after the meeting was made).
     case cancel
+    /// The receiver cancels its participation after accepting (before or after the meeting was made).
+    case withdraw
     /// Its time passed before it was settled.
     case expire
     /// The sender's node made the WebEx meeting.

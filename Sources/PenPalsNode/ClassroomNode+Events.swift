@@ -148,11 +148,14 @@ extension ClassroomNode {
             }
 
         case .cancel(_, let reason):
+            if let invitation = existing, invitation.senderID == id, invitation.receiverID == author {
+                return try applyWithdrawal(invitation, time: time, in: tx, effects: &effects, ignore: ignore)
+            }
             guard var invitation = existing, invitation.senderID == author, invitation.receiverID == id else {
                 return ignore("not an invitation the author sent here")
             }
             // The sender's cancel is final and overrides what crossed it here
-            // (a decline, or an expiry on this node's clock), so both sides agree.
+            // (a decline, a withdrawal, or an expiry on this node's clock), so both sides agree.
             let next: InvitationStatus = reason == EventBody.expiredReason ? .expired : .cancelled
             guard invitation.status != next else { return ignore("already \(next.rawValue)") }
             invitation.status = next
@@ -180,6 +183,7 @@ extension ClassroomNode {
             guard var invitation = existing, invitation.senderID == author, invitation.receiverID == id else {
                 return ignore("not an invitation the author sent here")
             }
+            guard !invitation.status.isFinal else { return ignore("invitation is \(invitation.status.rawValue)") }
             invitation.problem = Problem(code: failure.code, message: failure.message, retrying: failure.retrying)
             if !failure.retrying, let next = invitation.status.applying(.fail) {
                 invitation.status = next
@@ -189,5 +193,27 @@ extension ClassroomNode {
             }
             try tx.save(invitation, now: time)
         }
+    }
+
+    /// The receiver cancelled its participation after accepting: the sender's node
+    /// cancels too and deletes the meeting. Where the sender had already settled the
+    /// invitation otherwise (cancelled or expired it), its own word has gone to the
+    /// receiver, which adopts it.
+    private func applyWithdrawal(_ invitation: Invitation, time: Date, in tx: StoreTransaction, effects: inout Effects,
+                                 ignore: (String) -> Void) throws {
+        var invitation = invitation
+        guard let next = invitation.status.applying(.withdraw) else {
+            if invitation.status == .expired {
+                // It expired here first (this node's clock): tell the receiver, which adopts it.
+                try send(.cancel(invitationID: invitation.id, reason: EventBody.expiredReason),
+                         to: invitation.receiverID, in: tx, effects: &effects)
+            }
+            return ignore("invitation is \(invitation.status.rawValue)")
+        }
+        invitation.status = next
+        invitation.problem = nil
+        try tx.save(invitation, now: time)
+        try dropMeeting(of: invitation.id, in: tx, now: time, effects: &effects)
+        logger.info("the invited classroom cancelled its participation", metadata: ["invitation": "\(invitation.id)"])
     }
 }

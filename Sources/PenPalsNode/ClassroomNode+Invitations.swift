@@ -77,35 +77,56 @@ extension ClassroomNode {
         return invitation
     }
 
-    /// Withdraws an invitation this node sent; a meeting already made is deleted at WebEx.
+    /// Withdraws an invitation. The sender may cancel it at any time before it is
+    /// settled; the receiver may cancel its participation once it has accepted (a
+    /// pending one it declines instead). Either way the other node is told, and the
+    /// sender's node deletes a meeting already made at WebEx.
     public func cancel(_ invitationID: UUID, reason: String? = nil) async throws -> Invitation {
         let time = now()
         let (invitation, effects) = try await store.write { tx in
             var effects = Effects()
             var invitation = try self.expiringInvitation(invitationID, in: tx, now: time, effects: &effects)
-            guard invitation.senderID == self.id else {
-                throw APIError(.forbidden, "not_sender", "Only the classroom that sent this invitation can cancel it; decline it instead.")
+            let isSender = invitation.senderID == self.id
+            if !isSender, invitation.status == .pending {
+                throw APIError(.forbidden, "not_sender", "Only the classroom that sent this invitation can cancel it while it is pending; decline it instead.")
             }
-            guard let next = invitation.status.applying(.cancel) else {
+            guard let next = invitation.status.applying(isSender ? .cancel : .withdraw) else {
                 throw APIError.conflict("wrong_state", "This invitation is \(invitation.status.rawValue) and can no longer be cancelled.")
             }
             invitation.status = next
             try tx.save(invitation, now: time)
-            if var job = try tx.job(forInvitation: invitationID), job.state != .created {
-                job.state = .failed
-                job.lastError = "cancelled"
-                job.updatedAt = time.timeIntervalSince1970
-                try tx.save(job)
-            }
-            if let meeting = try tx.meeting(forInvitation: invitationID) {
-                effects.webexDeletes.append(meeting.webexMeetingID)
-            }
-            try self.send(.cancel(invitationID: invitationID, reason: reason), to: invitation.receiverID, in: tx, effects: &effects)
+            if isSender { try self.dropMeeting(of: invitationID, in: tx, now: time, effects: &effects) }
+            let other = isSender ? invitation.receiverID : invitation.senderID
+            try self.send(.cancel(invitationID: invitationID, reason: reason), to: other, in: tx, effects: &effects)
             effects.changed.insert(invitationID)
             return (invitation, effects)
         }
         settle(effects)
         return invitation
+    }
+
+    /// At the sender of a cancelled invitation: stops its creation job and, where a
+    /// meeting was made (or a create call was under way, whose meeting may exist),
+    /// turns it into a durable deletion of that meeting at WebEx.
+    func dropMeeting(of invitationID: UUID, in tx: StoreTransaction, now time: Date, effects: inout Effects) throws {
+        guard var job = try tx.job(forInvitation: invitationID) else { return }
+        let meeting = try tx.meeting(forInvitation: invitationID)
+        switch job.state {
+        case .created where meeting != nil, .creating:
+            job.state = .deleting
+            job.webexMeetingID = meeting?.webexMeetingID
+            job.attempts = 0
+            job.nextAttempt = time.timeIntervalSince1970
+            job.lastError = "cancelled"
+            effects.runJobs = true
+        case .pending, .failed, .created:
+            job.state = .failed
+            job.lastError = "cancelled"
+        case .deleting, .deleted:
+            return
+        }
+        job.updatedAt = time.timeIntervalSince1970
+        try tx.save(job)
     }
 
     /// The invitation, first expired if its time ran out on this node's clock.

@@ -8,8 +8,6 @@ import Webex
 /// restart may have made its meeting already, so it is looked up by its
 /// integration tag before anything is created again.
 extension ClassroomNode {
-    static let maxJobAttempts = 8
-
     func runMeetingJobs() async {
         while !Task.isCancelled {
             var wait: Duration = .seconds(60)
@@ -28,8 +26,11 @@ extension ClassroomNode {
     @discardableResult
     public func runDueJobs() async throws -> Date? {
         let time = now().timeIntervalSince1970
-        for job in try await store.read({ try $0.openJobs() }) where job.nextAttempt <= time {
+        for due in try await store.read({ try $0.openJobs() }) where due.nextAttempt <= time {
             guard !Task.isCancelled else { break }
+            // Read again: an earlier job's call took time, in which this one may have changed (a cancel).
+            guard let id = UUID(uuidString: due.invitationID), let job = try await store.read({ try $0.job(forInvitation: id) }),
+                  [.pending, .creating, .deleting].contains(job.state), job.nextAttempt <= time else { continue }
             await run(job)
         }
         return try await store.read { try $0.openJobs() }.map(\.nextAttempt).min().map(Date.init(timeIntervalSince1970:))
@@ -41,6 +42,7 @@ extension ClassroomNode {
 
     private func run(_ job: MeetingJob) async {
         guard let invitationID = UUID(uuidString: job.invitationID) else { return }
+        if job.state == .deleting { return await delete(job, invitationID: invitationID) }
         do {
             guard let invitation = try await store.read({ try $0.invitation(invitationID) }) else { return }
             guard invitation.status == .accepted else {
@@ -113,12 +115,17 @@ extension ClassroomNode {
             done.state = .created
             done.lastError = nil
             done.updatedAt = time.timeIntervalSince1970
-            try tx.save(done)
             guard var current = try tx.invitation(invitation.id), let next = current.status.applying(.schedule) else {
                 // Cancelled while WebEx was answering: the meeting must not stay.
-                effects.webexDeletes.append(webexMeeting.id)
+                done.state = .deleting
+                done.webexMeetingID = webexMeeting.id
+                done.attempts = 0
+                done.lastError = "cancelled"
+                try tx.save(done)
+                effects.runJobs = true
                 return effects
             }
+            try tx.save(done)
             current.status = next
             current.problem = nil
             try tx.save(current, now: time)
@@ -187,14 +194,15 @@ extension ClassroomNode {
                     try await retryLater(job, after: retryAfter ?? backoff(attempts), error: "\(error)", keepDoubt: false)
                 }
             case .server, .transport, .badResponse:
-                if attempts >= Self.maxJobAttempts {
+                // A timeout or lost answer may hide a created meeting: stay in doubt, and
+                // give a slow WebEx time to finish that call before looking it up.
+                let doubtful: Bool
+                if case .server = error { doubtful = false } else { doubtful = true }
+                if attempts >= settings.webexMaxAttempts {
                     try await fail(job, invitationID: invitationID, code: "webex_unavailable",
-                                   message: "WebEx could not be reached after \(attempts) attempts; the sender can try again later.")
+                                   message: "WebEx could not be reached after \(attempts) attempts; the sender can try again later.",
+                                   settledAt: doubtful ? now().addingTimeInterval(2 * settings.webexTimeout) : nil)
                 } else {
-                    // A timeout or lost answer may hide a created meeting: stay in doubt, and
-                    // give a slow WebEx time to finish that call before looking it up.
-                    let doubtful: Bool
-                    if case .server = error { doubtful = false } else { doubtful = true }
                     let delay = doubtful ? max(backoff(attempts), 2 * settings.webexTimeout) : backoff(attempts)
                     try await retryLater(job, after: delay, error: "\(error)", keepDoubt: doubtful)
                 }
@@ -249,12 +257,16 @@ extension ClassroomNode {
     }
 
     /// Gives up: the invitation fails on both nodes with a message a teacher can act on.
-    private func fail(_ job: MeetingJob, invitationID: UUID, code: String, message: String) async throws {
+    ///
+    /// - Parameter settledAt: when the last call was in doubt (a timeout), the time by which
+    ///   it must have ended at WebEx; a retry looks the meeting up only then.
+    private func fail(_ job: MeetingJob, invitationID: UUID, code: String, message: String, settledAt: Date? = nil) async throws {
         let time = now()
         let effects = try await store.write { tx in
             var effects = Effects()
             var failed = job
             failed.state = .failed
+            failed.nextAttempt = (settledAt ?? time).timeIntervalSince1970
             failed.lastError = message
             failed.updatedAt = time.timeIntervalSince1970
             try tx.save(failed)
@@ -303,8 +315,12 @@ extension ClassroomNode {
             invitation.status = next
             invitation.problem = nil
             try tx.save(invitation, now: time)
+            // The failed job's last call (one that timed out, say) may still be finishing at
+            // WebEx: the lookup waits until that call must have ended, or it could miss its meeting.
+            // (A failed job's `nextAttempt` is that time, set when it gave up.)
+            let settled = try tx.job(forInvitation: invitationID)?.nextAttempt ?? 0
             try tx.save(MeetingJob(invitationID: invitationID.uuidString.lowercased(), state: .creating, attempts: 0,
-                                   nextAttempt: time.timeIntervalSince1970, lastError: nil,
+                                   nextAttempt: max(time.timeIntervalSince1970, settled), lastError: nil,
                                    updatedAt: time.timeIntervalSince1970))
             let message = "\(name) is trying again to create the WebEx meeting."
             try self.send(.meetingFailed(MeetingFailure(invitationID: invitationID, code: "retrying", message: message, retrying: true)),
@@ -318,16 +334,55 @@ extension ClassroomNode {
         return invitation
     }
 
-    /// Deletes a WebEx meeting of a cancelled invitation, in the background.
-    func deleteWebexMeeting(_ meetingID: String) {
-        guard let meetingHost else { return }
-        let logger = logger
-        Task {
-            do {
-                try await meetingHost.deleteMeeting(id: meetingID)
-            } catch {
-                logger.warning("the WebEx meeting of a cancelled invitation could not be deleted", metadata: ["error": "\(error)"])
+    /// Deletes the WebEx meeting of a cancelled invitation: the one recorded, or the
+    /// one found by its tag when a create call was under way. WebEx answering that it
+    /// is gone already counts as done; other failures are tried again with backoff.
+    private func delete(_ job: MeetingJob, invitationID: UUID) async {
+        do {
+            guard let meetingHost, try await meetingHost.isConnected() else {
+                // A meeting made with an account that is gone now: wait for the reconnect.
+                return try await retryDeletion(job, after: 24 * 3600, error: "webex_not_connected")
             }
+            var meetingID = job.webexMeetingID
+            if meetingID == nil, let invitation = try await store.read({ try $0.invitation(invitationID) }) {
+                meetingID = try await meetingHost.findMeeting(tag: Self.integrationTag(invitationID),
+                                                              from: invitation.startTime.addingTimeInterval(-86_400),
+                                                              to: invitation.endTime.addingTimeInterval(86_400))?.id
+            }
+            if let meetingID {
+                do {
+                    try await meetingHost.deleteMeeting(id: meetingID)
+                } catch WebexError.rejected(404, _) {
+                    // Gone already (deleted by hand at WebEx, or by an earlier call whose answer was lost).
+                }
+            }
+            try await finish(job, state: .deleted, note: meetingID == nil ? "cancelled; no meeting was made" : "cancelled; deleted at WebEx")
+            logger.info("the WebEx meeting of a cancelled invitation is deleted", metadata: ["invitation": "\(invitationID)"])
+        } catch let error as WebexError {
+            logger.warning("the WebEx meeting of a cancelled invitation could not be deleted yet",
+                           metadata: ["invitation": "\(invitationID)", "error": "\(error)"])
+            switch error {
+            case .notConnected, .invalidGrant, .unauthorized:
+                try? await retryDeletion(job, after: 24 * 3600, error: "webex_not_connected")
+            case .rateLimited(let retryAfter, _, _):
+                try? await retryDeletion(job, after: retryAfter ?? backoff(job.attempts + 1), error: "\(error)")
+            case .server, .transport, .badResponse, .rejected:
+                try? await retryDeletion(job, after: backoff(job.attempts + 1), error: "\(error)")
+            }
+        } catch {
+            logger.error("meeting deletion failed", metadata: ["invitation": "\(invitationID)", "error": "\(error)"])
+            try? await retryDeletion(job, after: 30, error: "\(error)")
         }
+    }
+
+    private func retryDeletion(_ job: MeetingJob, after delay: TimeInterval, error: String) async throws {
+        let time = now()
+        var next = job
+        next.attempts = job.attempts + 1
+        next.nextAttempt = time.addingTimeInterval(delay).timeIntervalSince1970
+        next.lastError = error
+        next.updatedAt = time.timeIntervalSince1970
+        let job = next
+        try await store.write { try $0.save(job) }
     }
 }

@@ -24,6 +24,9 @@ public struct NodeSettings: Sendable {
     /// Base of the meeting jobs' backoff after a 5xx or a lost answer, in seconds
     /// (attempt n waits between base·2ⁿ⁻¹ and base·2ⁿ, capped at 5 minutes); tests shorten it.
     public var webexBackoffBase: Double = 2
+    /// Attempts a meeting job makes through 5xx answers, timeouts and connection errors
+    /// before the invitation fails (and the sender may retry it).
+    public var webexMaxAttempts = 8
 
     public init(local: Classroom, key: NodeKey, apiToken: String, timezone: TimeZone, peers: [Classroom], webex: WebexSettings?) {
         self.local = local
@@ -105,7 +108,6 @@ public final class ClassroomNode: Sendable {
         var changed: Set<UUID> = []
         var runJobs = false
         var syncWith: Set<NodeID> = []
-        var webexDeletes: [String] = []
     }
 
     func settle(_ effects: Effects) {
@@ -114,7 +116,6 @@ public final class ClassroomNode: Sendable {
         announce(effects.changed)
         for peer in effects.syncWith { syncBells[peer]?.ring() }
         if effects.runJobs { jobBell.ring() }
-        for meetingID in effects.webexDeletes { deleteWebexMeeting(meetingID) }
     }
 
     /// Appends an event for `peer` in `tx` and notes that it must be pushed after commit.

@@ -132,6 +132,10 @@ public final class NodeStore: Sendable {
             // without this index each lookup scanned the peer's whole history.
             try db.create(index: "event_by_author_seq", on: "event", columns: ["author", "seq"])
         }
+        migrator.registerMigration("v4: meeting deletions") { db in
+            // A cancelled invitation's meeting is deleted at WebEx by its job, durably.
+            try db.alter(table: "meeting_job") { t in t.add(column: "webex_meeting_id", .text) }
+        }
         return migrator
     }
 }

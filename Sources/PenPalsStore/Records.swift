@@ -116,7 +116,8 @@ struct ParticipantRecord: Codable, FetchableRecord, PersistableRecord {
     enum CodingKeys: String, CodingKey { case meetingID = "meeting_id", nodeID = "node_id" }
 }
 
-/// A durable WebEx meeting-creation job at the sender's node.
+/// A durable WebEx meeting job at the sender's node: it creates the meeting of an
+/// accepted invitation and, should the invitation be cancelled after that, deletes it.
 public struct MeetingJob: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "meeting_job"
 
@@ -127,6 +128,11 @@ public struct MeetingJob: Codable, Sendable, Equatable, FetchableRecord, Persist
         case creating
         case created
         case failed
+        /// The invitation was cancelled after a meeting was (or may have been) made:
+        /// delete it at WebEx (`webexMeetingID`, or the meeting found by its tag).
+        case deleting
+        /// The meeting of a cancelled invitation is gone from WebEx.
+        case deleted
     }
 
     public var invitationID: String
@@ -135,19 +141,23 @@ public struct MeetingJob: Codable, Sendable, Equatable, FetchableRecord, Persist
     public var nextAttempt: Double
     public var lastError: String?
     public var updatedAt: Double
+    /// The WebEx meeting to delete, when known (`deleting`).
+    public var webexMeetingID: String?
 
-    public init(invitationID: String, state: State, attempts: Int, nextAttempt: Double, lastError: String?, updatedAt: Double) {
+    public init(invitationID: String, state: State, attempts: Int, nextAttempt: Double, lastError: String?, updatedAt: Double,
+                webexMeetingID: String? = nil) {
         self.invitationID = invitationID
         self.state = state
         self.attempts = attempts
         self.nextAttempt = nextAttempt
         self.lastError = lastError
         self.updatedAt = updatedAt
+        self.webexMeetingID = webexMeetingID
     }
 
     enum CodingKeys: String, CodingKey {
         case invitationID = "invitation_id", state, attempts, nextAttempt = "next_attempt"
-        case lastError = "last_error", updatedAt = "updated_at"
+        case lastError = "last_error", updatedAt = "updated_at", webexMeetingID = "webex_meeting_id"
     }
 }
 

@@ -115,9 +115,9 @@ extension StoreTransaction {
         try MeetingJob.fetchOne(db, key: id.uuidString.lowercased())
     }
 
-    /// Jobs still to run (pending, or interrupted while creating), soonest first.
+    /// Jobs still to run (pending, interrupted while creating, or deleting a cancelled meeting), soonest first.
     public func openJobs() throws -> [MeetingJob] {
-        try MeetingJob.filter([MeetingJob.State.pending.rawValue, MeetingJob.State.creating.rawValue].contains(Column("state")))
+        try MeetingJob.filter([MeetingJob.State.pending, .creating, .deleting].map(\.rawValue).contains(Column("state")))
             .order(Column("next_attempt"), Column.rowID)
             .fetchAll(db)
     }

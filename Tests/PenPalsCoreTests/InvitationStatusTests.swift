@@ -7,9 +7,9 @@ struct InvitationStatusTests {
     /// The contract's state machine, written out: every pair not listed is refused.
     static let allowed: [InvitationStatus: [InvitationAction: InvitationStatus]] = [
         .pending: [.accept: .accepted, .decline: .declined, .cancel: .cancelled, .expire: .expired],
-        .accepted: [.schedule: .scheduled, .cancel: .cancelled, .expire: .expired, .fail: .failed],
-        .scheduled: [.cancel: .cancelled],
-        .failed: [.retry: .accepted, .cancel: .cancelled, .expire: .expired],
+        .accepted: [.schedule: .scheduled, .cancel: .cancelled, .withdraw: .cancelled, .expire: .expired, .fail: .failed],
+        .scheduled: [.cancel: .cancelled, .withdraw: .cancelled],
+        .failed: [.retry: .accepted, .cancel: .cancelled, .withdraw: .cancelled, .expire: .expired],
         .declined: [:],
         .cancelled: [:],
         .expired: [:],
@@ -18,7 +18,7 @@ struct InvitationStatusTests {
     @Test("the table covers every status and action")
     func tableIsComplete() {
         #expect(InvitationStatus.allCases.count == 7)
-        #expect(InvitationAction.allCases.count == 7)
+        #expect(InvitationAction.allCases.count == 8)
         #expect(Set(Self.allowed.keys) == Set(InvitationStatus.allCases))
         #expect(InvitationStatus.allCases.map(\.rawValue)
                 == ["pending", "accepted", "scheduled", "declined", "cancelled", "expired", "failed"])

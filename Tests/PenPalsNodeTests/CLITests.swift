@@ -229,13 +229,22 @@ struct CLITests {
             #expect(meetings.stdout.contains("join: http://127.0.0.1:\(sandboxPort)/meet/"), "\(node): \(meetings.stdout)")
             #expect(meetings.stdout.contains("host: Room 12 · Lincoln Elementary"))
         }
-        let refused = try await CLI.run(["cancel"] + config + ["--node", "kobe-4b", invitationID], in: folder)
+        let refused = try await CLI.run(["retry"] + config + ["--node", "kobe-4b", invitationID], in: folder)
         #expect(refused.status == 1)
-        #expect(refused.stderr.hasPrefix("error: Only the classroom that sent this invitation can cancel it"))
+        #expect(refused.stderr.hasPrefix("error: Only the classroom that sent this invitation can retry it"), "\(refused.stderr)")
 
         let synced = try await CLI.run(["sync"] + config + ["--node", "room-12"], in: folder)
         #expect(synced.status == 0)
         #expect(synced.stdout.contains("kobe-4b: sent 0, received 0"))
+
+        // The invited classroom calls the meeting off: the inviting one no longer lists it.
+        let cancelled = try await CLI.run(["cancel"] + config + ["--node", "kobe-4b", invitationID], in: folder)
+        #expect(cancelled.status == 0, "\(cancelled.stderr)")
+        #expect(cancelled.stdout.contains("Cancelled \"Seasons\" of Room 12 · Lincoln Elementary with"), "\(cancelled.stdout)")
+        try await eventually("room-12 lists no meeting") {
+            let meetings = try await CLI.run(["meetings"] + config + ["--node", "room-12"], in: folder)
+            return meetings.status == 0 && !meetings.stdout.contains("join:")
+        }
 
         #expect(await CLI.terminate(serve) == 0, "SIGTERM finishes and exits 0")
         #expect(await CLI.terminate(sandbox) == 0)

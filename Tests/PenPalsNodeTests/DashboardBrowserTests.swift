@@ -127,6 +127,15 @@ struct DashboardBrowserTests {
             if ProcessInfo.processInfo.environment["PENPALS_SCREENSHOTS"] == "1" {
                 try await takeScreenshots(network, a, b)
             }
+
+            // b calls the meeting off (confirming the question): a's page drops it and WebEx no longer has it.
+            try await b.script("window.confirm = () => true;")
+            try await b.click("#meeting-list li[data-invitation-id='\(id)'] button.cancel-meeting")
+            try await toastShown(b, "Meeting with Class A cancelled.")
+            for (name, browser) in [("a", a), ("b", b)] {
+                try await browser.waitUntil("\(name)'s page no longer lists the meeting", "!(\(listed("meeting-list", id)))", [id])
+            }
+            try await eventually("the sandbox deleted the meeting") { await network.sandbox.meetings().isEmpty }
         }
     }
 

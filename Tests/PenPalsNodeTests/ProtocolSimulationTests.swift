@@ -196,12 +196,16 @@ final class Simulation: Sendable {
                 note("\(step): n\(a) answer refused: \((error as? APIError)?.code ?? "\(error)")")
             }
         case 32..<37:
-            guard let node = node(a), let invitation = try await someInvitation(at: node, received: false) else {
+            // The sender cancels, or the receiver cancels its participation after accepting.
+            let asReceiver = chance(0.3)
+            guard let node = node(a),
+                  let invitation = try await someInvitation(at: node, received: asReceiver,
+                                                            statuses: asReceiver ? [.accepted, .scheduled, .failed] : nil) else {
                 return note("\(step): n\(a) has nothing to cancel")
             }
             do {
                 _ = try await node.cancel(invitation.id)
-                note("\(step): n\(a) cancels \(invitation.title)")
+                note("\(step): n\(a) cancels \(invitation.title)\(asReceiver ? " as its receiver" : "")")
             } catch {
                 note("\(step): n\(a) cancel refused: \((error as? APIError)?.code ?? "\(error)")")
             }
@@ -250,8 +254,8 @@ final class Simulation: Sendable {
         }
     }
 
-    private func someInvitation(at node: ClassroomNode, received: Bool) async throws -> Invitation? {
-        let statuses: Set<InvitationStatus> = received ? [.pending] : [.pending, .accepted, .scheduled]
+    private func someInvitation(at node: ClassroomNode, received: Bool, statuses: Set<InvitationStatus>? = nil) async throws -> Invitation? {
+        let statuses: Set<InvitationStatus> = statuses ?? (received ? [.pending] : [.pending, .accepted, .scheduled])
         let list = try await node.invitations(.init(box: received ? .received : .sent, statuses: statuses))
             .sorted { $0.createdAt == $1.createdAt ? $0.title < $1.title : $0.createdAt < $1.createdAt }
         guard !list.isEmpty else { return nil }
@@ -349,6 +353,9 @@ final class Simulation: Sendable {
                 guard atReceiver.problem?.code == "webex_not_connected", atReceiver.problem?.retrying == true else {
                     throw fail("\(title) waits for WebEx but the receiver was not told")
                 }
+            }
+            if atSender.status == .cancelled, let live = webex.meeting(tag: tag) {
+                throw fail("\(title) is cancelled but its WebEx meeting \(live.id) is still there")
             }
             if atSender.status == .scheduled {
                 guard count == 1, let live = webex.meeting(tag: tag) else { throw fail("\(title) is scheduled without its one WebEx meeting") }

@@ -91,7 +91,7 @@ struct WebexFailureTests {
     @Test func serverErrorsUntilGivingUpFailBothNodesThenTheSenderRetries() async throws {
         try await TestNetwork.with(["a", "b"], acceptWait: .seconds(1)) { network in
             try await network.startPair()
-            let attempts = ClassroomNode.maxJobAttempts
+            let attempts = network.node("a").settings.webexMaxAttempts
             try await network.fault(["endpoint": "POST /v1/meetings", "status": 500, "count": attempts])
             let id = try await network.inviteAndAccept()
             try await eventually("both nodes show the invitation failed", timeout: .seconds(30)) {
@@ -118,6 +118,34 @@ struct WebexFailureTests {
             let again = try await network.api("a", "POST", "/api/webex/invitations/\(id)/retry")
             #expect(again.status == 409)
             #expect(again.errorCode == "wrong_state")
+        }
+    }
+
+    @Test func retryRightAfterATimeoutFailureAdoptsTheMeetingOfTheLateCall() async throws {
+        try await TestNetwork.with(["a", "b"], acceptWait: .milliseconds(200)) { network in
+            try await network.startPair { settings in
+                settings.webexBackoffBase = 0.01
+                settings.webexTimeout = 1
+                settings.webexMaxAttempts = 1
+            }
+            // The one attempt times out; WebEx makes the meeting 1.5 s after the node gave up.
+            try await network.fault(["endpoint": "POST /v1/meetings", "delay_ms": 2500, "count": 1])
+            let id = try await network.inviteAndAccept()
+            try await eventually("both nodes show the invitation failed") {
+                let atA = try await status(of: id, at: "a", in: network)
+                let atB = try await status(of: id, at: "b", in: network)
+                return atA == "failed" && atB == "failed"
+            }
+            let failedAt = Date()
+            #expect(await network.sandbox.meetings().isEmpty, "the late call has not finished yet")
+            let retried = try await network.api("a", "POST", "/api/webex/invitations/\(id)/retry")
+            #expect(retried.status == 200, "\(retried.text)")
+            // The sandbox logs a request when it has answered it.
+            try await eventually("the late call has finished at WebEx") {
+                creates(await network.sandbox.requestLog()).contains { $0.time < failedAt }
+            }
+            try await expectExactlyOneMeeting(network, for: id)
+            #expect(creates(await network.sandbox.requestLog()).count == 1, "the retry adopted the late call's meeting")
         }
     }
 

@@ -177,20 +177,21 @@ struct MeetingStoreTests {
         #expect(try await f.store.read { tx in try tx.meetings(notEndedBy: nil) }.isEmpty)
     }
 
-    @Test("openJobs lists pending and interrupted jobs, soonest attempt first")
+    @Test("openJobs lists pending, interrupted and deleting jobs, soonest attempt first")
     func jobs() async throws {
         let f = try await StoreFixture()
-        let ids = (1...4).map { uuid(String(format: "%012d", $0)) }
+        let ids = (1...6).map { uuid(String(format: "%012d", $0)) }
         try await f.save(ids.map { f.invitation($0, from: f.a.id, to: f.b.id, status: .accepted) })
-        let states: [MeetingJob.State] = [.pending, .creating, .created, .failed]
+        let states: [MeetingJob.State] = [.pending, .creating, .created, .failed, .deleting, .deleted]
         let jobs = zip(ids, states).enumerated().map { index, pair in
             MeetingJob(invitationID: pair.0.uuidString.lowercased(), state: pair.1, attempts: index,
                        nextAttempt: t0.timeIntervalSince1970 + Double(100 - index), lastError: index == 3 ? "gave up" : nil,
-                       updatedAt: t0.timeIntervalSince1970)
+                       updatedAt: t0.timeIntervalSince1970, webexMeetingID: pair.1 == .deleting ? "m-5" : nil)
         }
         try await f.store.write { tx in for job in jobs { try tx.save(job) } }
         let open = try await f.store.read { tx in try tx.openJobs() }
-        #expect(open == [jobs[1], jobs[0]])
+        #expect(open == [jobs[4], jobs[1], jobs[0]])
+        #expect(open.first?.webexMeetingID == "m-5")
         let failedID = ids[3]
         #expect(try await f.store.read { tx in try tx.job(forInvitation: failedID) } == jobs[3])
         // Updating a job replaces it.
@@ -199,7 +200,7 @@ struct MeetingStoreTests {
         retried.attempts = 4
         let updated = retried
         try await f.store.write { tx in try tx.save(updated) }
-        #expect(try await f.store.read { tx in try tx.openJobs() } == [updated, jobs[1], jobs[0]])
+        #expect(try await f.store.read { tx in try tx.openJobs() } == [jobs[4], updated, jobs[1], jobs[0]])
     }
 }
 

@@ -372,7 +372,9 @@ function renderMeetings() {
       h('p', { class: 'item-who' }, `With ${row.partner}`),
       h('p', { class: 'item-when' }, rangeText(row.start, row.end)),
       row.note ? h('p', { class: 'item-note', id: `note-${row.id}` }, row.note) : null,
-      h('div', { class: 'item-actions' }, join, calendar));
+      h('div', { class: 'item-actions' }, join, calendar,
+        h('button', { type: 'button', class: 'button danger cancel-meeting', onclick: (e) => cancelMeeting(row, e.currentTarget) },
+          'Cancel', h('span', { class: 'visually-hidden' }, ` the meeting “${row.title}”`))));
   }));
   $('meetings-empty').hidden = rows.length > 0;
 }
@@ -427,6 +429,20 @@ function cancel(invitation, button) {
       toast(`Invitation to ${invitation.receiver_name} cancelled.`, 'success');
     } catch (error) {
       toast('Failed to cancel the invitation', 'error', error.message);
+    }
+  });
+}
+
+// Either classroom may call off an accepted or scheduled meeting: the inviting
+// classroom's node deletes it at WebEx, and both see it cancelled.
+function cancelMeeting(row, button) {
+  if (!window.confirm(`Cancel the meeting “${row.title}” with ${row.partner}? ${row.partner} will be told.`)) return;
+  return act(button, async () => {
+    try {
+      await api('POST', `api/webex/invitations/${row.id}/cancel`, {});
+      toast(`Meeting with ${row.partner} cancelled.`, 'success');
+    } catch (error) {
+      toast('Failed to cancel the meeting', 'error', error.message);
     }
   });
 }
