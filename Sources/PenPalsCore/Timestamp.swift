@@ -45,40 +45,80 @@ public enum Timestamp {
         default:
             return nil
         }
-        var components = DateComponents()
-        components.calendar = utcCalendar
-        components.timeZone = utcCalendar.timeZone
-        (components.year, components.month, components.day) = (year, month, day)
-        (components.hour, components.minute, components.second) = (hour, minute, min(second, 59))
-        guard components.isValidDate(in: utcCalendar), let date = utcCalendar.date(from: components) else { return nil }
-        return date.addingTimeInterval(fraction - TimeInterval(offset))
+        guard day <= daysIn(month: month, year: year) else { return nil }
+        // Arithmetic rather than Calendar: every event carries times, and Calendar is slow on Linux.
+        let seconds = daysSince1970(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + min(second, 59)
+        return Date(timeIntervalSince1970: TimeInterval(seconds - offset) + fraction)
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    /// Days from 1970-01-01 to a date of the proleptic Gregorian calendar
+    /// (the "days from civil" algorithm: March-based years in 400-year eras).
+    static func daysSince1970(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    /// The civil date of a day counted from 1970-01-01 (the inverse of `daysSince1970`).
+    static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     /// `2026-12-01T15:00:00Z` (UTC, whole seconds).
     public static func format(_ date: Date) -> String {
-        format(date, in: utc)
+        format(date, offset: 0)
     }
 
     /// The time in `zone` with its offset, e.g. `2026-12-01T09:00:00-06:00` (`Z` for UTC).
     public static func format(_ date: Date, in zone: TimeZone) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        let offset = zone.secondsFromGMT(for: date)
-        let zoneText: String
-        if offset == 0 {
-            zoneText = "Z"
-        } else {
-            let sign = offset < 0 ? "-" : "+"
-            zoneText = String(format: "%@%02d:%02d", sign, abs(offset) / 3600, abs(offset) % 3600 / 60)
-        }
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!) + zoneText
+        format(date, offset: zone.secondsFromGMT(for: date))
     }
 
-    private static let utc = TimeZone(identifier: "UTC")!
-    private static let utcCalendar: Calendar = {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        return calendar
-    }()
+    private static func format(_ date: Date, offset: Int) -> String {
+        let local = Int(date.timeIntervalSince1970.rounded(.down)) + offset
+        let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
+        let secondOfDay = local - days * 86_400
+        let (year, month, day) = civil(fromDays: days)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(25)
+        func put(_ value: Int, digits: Int) {
+            var divisor = 1
+            for _ in 1..<digits { divisor *= 10 }
+            var value = value
+            while divisor > 0 {
+                bytes.append(UInt8(48 + value / divisor % 10))
+                value %= divisor
+                divisor /= 10
+            }
+        }
+        func put(_ character: Character) { bytes.append(character.asciiValue!) }
+        put(year, digits: 4); put("-"); put(month, digits: 2); put("-"); put(day, digits: 2); put("T")
+        put(secondOfDay / 3600, digits: 2); put(":"); put(secondOfDay % 3600 / 60, digits: 2); put(":"); put(secondOfDay % 60, digits: 2)
+        if offset == 0 {
+            put("Z")
+        } else {
+            put(offset < 0 ? "-" : "+")
+            put(abs(offset) / 3600, digits: 2); put(":"); put(abs(offset) % 3600 / 60, digits: 2)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 }

@@ -15,6 +15,10 @@ struct TimestampTests {
         ("2026-12-01T15:00:00.5Z", 1_796_137_200.5),
         ("2026-12-01T15:00:00.250+01:00", 1_796_133_600.25),
         ("2028-02-29T00:00:00Z", 1_835_395_200.0),
+        ("2000-02-29T12:00:00Z", 951_825_600.0),
+        ("1970-01-01T00:00:00Z", 0.0),
+        ("1969-12-31T23:59:59Z", -1.0),
+        ("2100-03-01T00:00:00Z", 4_107_542_400.0),
     ])
     func parses(text: String, epoch: Double) throws {
         let date = try #require(Timestamp.parse(text))
@@ -27,6 +31,7 @@ struct TimestampTests {
         "2026-12-01",
         "2026-02-30T10:00:00Z",
         "2026-02-29T10:00:00Z",
+        "2100-02-29T10:00:00Z",
         "2026-04-31T10:00:00Z",
         "2026-13-01T10:00:00Z",
         "2026-00-10T10:00:00Z",
@@ -76,9 +81,17 @@ struct TimestampTests {
 
     @Test("format then parse is the identity on whole seconds")
     func roundTrip() {
-        for epoch in stride(from: 0.0, to: 4_000_000_000.0, by: 123_456_789.0) {
+        for epoch in stride(from: -2_000_000_000.0, to: 4_000_000_000.0, by: 12_345_678.0) {
             let date = Date(timeIntervalSince1970: epoch)
             #expect(Timestamp.parse(Timestamp.format(date)) == date)
+        }
+        // Every day of four years around a leap day, against Foundation's calendar.
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        for day in 0..<(4 * 366) {
+            let date = Date(timeIntervalSince1970: 946_684_800 + Double(day) * 86_400 + 45_296)  // 2000-01-01 + n days, 12:34:56
+            let c = calendar.dateComponents([.year, .month, .day], from: date)
+            #expect(Timestamp.format(date) == String(format: "%04d-%02d-%02dT12:34:56Z", c.year!, c.month!, c.day!))
         }
     }
 }
