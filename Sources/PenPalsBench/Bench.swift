@@ -165,14 +165,14 @@ struct BenchFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// The HTTP transport, counting the bytes of request and answer bodies.
+/// The HTTP transport, counting the bytes of request and answer bodies as they went over the wire.
 final class CountingTransport: PeerTransport {
     private let inner = PeerClient()
     private let counts = Mutex<(requests: Int, total: Int)>((0, 0))
 
     func post(_ body: Data, to peer: Classroom, path: String) async throws -> SignedEnvelope {
-        let answer = try await inner.post(body, to: peer, path: path)
-        counts.withLock { $0.requests += 1; $0.total += body.count + answer.jsonData.count }
+        let (answer, wireBytes) = try await inner.exchange(body, to: peer, path: path)
+        counts.withLock { $0.requests += 1; $0.total += body.count + wireBytes }
         return answer
     }
 

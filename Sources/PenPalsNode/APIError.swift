@@ -1,3 +1,4 @@
+import CompressNIO
 import Foundation
 import Hummingbird
 import PenPalsCore
@@ -51,5 +52,30 @@ enum JSONResponse {
     static func data(_ data: Data, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
                  body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// The JSON gzip-compressed when the client accepts gzip and the body is worth it.
+    /// A sync answer carries its events base64-encoded inside a base64-encoded payload
+    /// (the contract's envelope in an envelope); compression takes that back to about
+    /// the envelopes' own size on the wire.
+    static func data(_ data: Data, compressingFor request: Request) -> Response {
+        guard data.count >= 1024, acceptsGzip(request.headers[values: .acceptEncoding]) else { return self.data(data) }
+        var plain = ByteBuffer(bytes: data)
+        guard let packed = try? plain.compress(with: .gzip(configuration: .init(compressionLevel: .fastestCompression))) else { return self.data(data) }
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .contentEncoding: "gzip",
+                                               .vary: "Accept-Encoding"],
+                        body: .init(byteBuffer: packed))
+    }
+
+    /// Whether `Accept-Encoding` allows gzip (named, or `*`, and not with `q=0`).
+    static func acceptsGzip(_ values: [String]) -> Bool {
+        var allowed = false
+        for item in values.flatMap({ $0.split(separator: ",") }) {
+            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            guard let coding = parts.first, coding == "gzip" || coding == "x-gzip" || coding == "*" else { continue }
+            let refused = parts.dropFirst().contains { $0.replacingOccurrences(of: " ", with: "").range(of: #"^q=0(\.0*)?$"#, options: .regularExpression) != nil }
+            if coding == "*" { allowed = allowed || !refused } else { return !refused }
+        }
+        return allowed
     }
 }

@@ -33,6 +33,12 @@ public struct PeerClient: PeerTransport {
 
     /// POSTs `body` to `peerURL` + `path` and decodes the signed envelope it answers with.
     public func post(_ body: Data, to peer: Classroom, path: String) async throws -> SignedEnvelope {
+        try await exchange(body, to: peer, path: path).answer
+    }
+
+    /// As `post`, also telling how many bytes the answer's body took on the wire
+    /// (compressed, when the peer compressed it; URLSession asks for and undoes that itself).
+    public func exchange(_ body: Data, to peer: Classroom, path: String) async throws -> (answer: SignedEnvelope, wireBytes: Int) {
         guard let url = URL(string: peer.url.absoluteString + path) else { throw Failure.unreachable("bad URL \(peer.url)") }
         var request = URLRequest(url: url)
         request.httpMethod = "POST"
@@ -52,8 +58,9 @@ public struct PeerClient: PeerTransport {
                 ?? String(decoding: data.prefix(200), as: UTF8.self)
             throw Failure.refused(status: http.statusCode, message: message)
         }
+        let wireBytes = http.value(forHTTPHeaderField: "Content-Length").flatMap(Int.init) ?? data.count
         do {
-            return try WireJSON.decode(SignedEnvelope.self, from: data)
+            return (try WireJSON.decode(SignedEnvelope.self, from: data), wireBytes)
         } catch {
             throw Failure.badAnswer("not a signed envelope")
         }

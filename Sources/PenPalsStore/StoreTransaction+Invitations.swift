@@ -19,12 +19,25 @@ extension StoreTransaction {
     // MARK: Invitations
 
     public func invitation(_ id: UUID) throws -> Invitation? {
-        try InvitationRecord.fetchOne(db, key: id.uuidString.lowercased())?.domain()
+        try InvitationRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM invitation WHERE id = ?"),
+                                      arguments: [id.uuidString.lowercased()])?.domain()
     }
 
     /// Inserts or replaces the invitation's row.
     public func save(_ invitation: Invitation, now: Date) throws {
-        try InvitationRecord(invitation, updatedAt: now).save(db)
+        let r = InvitationRecord(invitation, updatedAt: now)
+        // One prepared upsert: GRDB's `save` builds its SQL (update, then insert) on every call.
+        try db.cachedStatement(sql: """
+            INSERT INTO invitation (id, title, start_time, end_time, sender_id, receiver_id, status, created_at,
+                                    problem_code, problem_message, problem_retrying, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET title = excluded.title, start_time = excluded.start_time,
+                end_time = excluded.end_time, sender_id = excluded.sender_id, receiver_id = excluded.receiver_id,
+                status = excluded.status, created_at = excluded.created_at, problem_code = excluded.problem_code,
+                problem_message = excluded.problem_message, problem_retrying = excluded.problem_retrying,
+                updated_at = excluded.updated_at
+            """).execute(arguments: [r.id, r.title, r.startTime, r.endTime, r.senderID, r.receiverID, r.status, r.createdAt,
+                                     r.problemCode, r.problemMessage, r.problemRetrying, r.updatedAt])
     }
 
     /// Newest first, ties by id ascending.

@@ -23,7 +23,14 @@ public struct StoreTransaction {
     }
 
     public func peer(_ id: NodeID) throws -> PeerState? {
-        try PeerState.fetchOne(db, key: id.rawValue)
+        // Cached (prepared once per connection): the ingest path reads it for every request.
+        try PeerState.fetchOne(db.cachedStatement(sql: "SELECT * FROM peer WHERE node_id = ?"), arguments: [id.rawValue])
+    }
+
+    /// Writes the pair's counters of `state` (the other columns are the config's).
+    private func saveCounters(_ state: PeerState) throws {
+        try db.cachedStatement(sql: "UPDATE peer SET sent = ?, acked = ?, applied = ?, last_contact = ? WHERE node_id = ?")
+            .execute(arguments: [state.sent, state.acked, state.applied, state.lastContact, state.nodeID])
     }
 
     public func peers() throws -> [PeerState] {
@@ -31,8 +38,8 @@ public struct StoreTransaction {
     }
 
     public func recordContact(with peer: NodeID, at time: Date) throws {
-        try db.execute(sql: "UPDATE peer SET last_contact = ? WHERE node_id = ?",
-                       arguments: [time.timeIntervalSince1970, peer.rawValue])
+        try db.cachedStatement(sql: "UPDATE peer SET last_contact = ? WHERE node_id = ?")
+            .execute(arguments: [time.timeIntervalSince1970, peer.rawValue])
     }
 
     /// Believes a signed clock of `peer`: its `applied` entry acknowledges this node's
@@ -43,7 +50,7 @@ public struct StoreTransaction {
         let covered = min(applied, state.sent)
         if covered > state.acked {
             state.acked = covered
-            try state.update(db)
+            try saveCounters(state)
         }
         return state.acked
     }
@@ -56,10 +63,12 @@ public struct StoreTransaction {
         guard var peer = try self.peer(cipher.peer) else { throw StoreError.unknownPeer(cipher.peer.rawValue) }
         peer.sent += 1
         let event = EventSealing.seal(body, seq: peer.sent, applied: peer.applied, createdAt: now, key: key, cipher: cipher)
-        try peer.update(db)
-        try EventRecord(author: key.id.rawValue, recipient: cipher.peer.rawValue, seq: peer.sent, id: event.payload.id,
-                        type: body.type.rawValue, createdAt: event.payload.createdAt, envelope: event.envelope.jsonData,
-                        body: body.encoded(), applied: false, storedAt: now.timeIntervalSince1970).insert(db)
+        try saveCounters(peer)
+        try db.cachedStatement(sql: """
+            INSERT INTO event (author, recipient, seq, id, type, created_at, envelope, body, applied, stored_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
+            """).execute(arguments: [key.id.rawValue, cipher.peer.rawValue, peer.sent, event.payload.id, body.type.rawValue,
+                                     event.payload.createdAt, event.envelope.jsonData, body.encoded(), now.timeIntervalSince1970])
         return event
     }
 
@@ -99,10 +108,10 @@ public struct StoreTransaction {
     /// event that the caller applies in this same transaction.
     public func storeIncoming(_ event: OpenedEvent, now: Date, applied: Bool = false) throws -> IncomingOutcome {
         let p = event.payload
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT OR IGNORE INTO event (author, recipient, seq, id, type, created_at, envelope, body, applied, stored_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [p.from.rawValue, p.to.rawValue, p.seq, p.id, p.type.rawValue, p.createdAt,
+            """).execute(arguments: [p.from.rawValue, p.to.rawValue, p.seq, p.id, p.type.rawValue, p.createdAt,
                              event.envelope.jsonData, event.body.encoded(), applied, now.timeIntervalSince1970])
         if db.changesCount == 1 { return .stored }
         let key: [String: any DatabaseValueConvertible] = ["author": p.from.rawValue, "recipient": p.to.rawValue, "seq": p.seq]
@@ -116,7 +125,8 @@ public struct StoreTransaction {
 
     /// Records that the events of `peer` up to `seq` are applied (they were stored applied).
     public func advanceApplied(from peer: NodeID, to seq: Int) throws {
-        try db.execute(sql: "UPDATE peer SET applied = ? WHERE node_id = ? AND applied < ?", arguments: [seq, peer.rawValue, seq])
+        try db.cachedStatement(sql: "UPDATE peer SET applied = ? WHERE node_id = ? AND applied < ?")
+            .execute(arguments: [seq, peer.rawValue, seq])
     }
 
     /// An incoming event waiting to be applied.
@@ -147,14 +157,14 @@ public struct StoreTransaction {
             throw StoreError.corrupt("channel order of \(peer)")
         }
         state.applied = seq
-        try state.update(db)
-        try db.execute(sql: "UPDATE event SET applied = 1 WHERE author = ? AND seq = ?", arguments: [peer.rawValue, seq])
+        try saveCounters(state)
+        try db.cachedStatement(sql: "UPDATE event SET applied = 1 WHERE author = ? AND seq = ?").execute(arguments: [peer.rawValue, seq])
         guard db.changesCount == 1 else { throw StoreError.corrupt("event \(seq) of \(peer), which was never stored") }
     }
 
     /// Highest `seq` stored (applied or waiting) of channel `peer` → self.
     public func highestReceived(from peer: NodeID) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM event WHERE author = ?", arguments: [peer.rawValue]) ?? 0
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM event WHERE author = ?"), arguments: [peer.rawValue]) ?? 0
     }
 }
 

@@ -281,4 +281,44 @@ struct BadInputTests {
             #expect(message.more == false)
         }
     }
+
+    @Test func syncAnswersAreGzippedForClientsThatAcceptIt() async throws {
+        try await TestNetwork.with(["a", "b"]) { network in
+            try await network.start("a")
+            for index in 0..<20 { _ = try await invite(network, from: "a", to: "b", title: "Call \(index)") }
+            let url = network.member("a").url
+            let a = network.member("a").key.id
+            let b = network.member("b").key
+            let request = ClockMessage(clock: PairClock(author: b.id, peer: a, sent: 0, applied: 0), createdAt: Date(), version: 1)
+                .signed(with: b).jsonData
+            func sync(acceptEncoding: String) async throws -> (HTTPAnswer, ClockMessage) {
+                let answer = try await HTTP.send("POST", url + "/p2p/v1/sync",
+                                                 headers: ["Content-Type": "application/json", "Accept-Encoding": acceptEncoding], body: request)
+                #expect(answer.status == 200, "\(answer.text)")
+                let envelope = try WireJSON.decode(SignedEnvelope.self, from: answer.data)
+                return (answer, try ClockMessage.open(envelope, expectedAuthor: a, localID: b.id) { $0 == a }.0)
+            }
+            // URLSession undoes the gzip itself; the headers tell what crossed the wire.
+            let (packed, packedMessage) = try await sync(acceptEncoding: "gzip")
+            let (plain, plainMessage) = try await sync(acceptEncoding: "identity")
+            #expect(packed.headers["Content-Encoding"] == "gzip")
+            #expect(plain.headers["Content-Encoding"] == nil)
+            let events = try #require(packedMessage.events)
+            #expect(events.count == 20)
+            #expect(events == plainMessage.events, "the same events either way")
+            let packedBytes = try #require(packed.headers["Content-Length"].flatMap { Int($0) })
+            let envelopeBytes = events.reduce(0) { $0 + $1.jsonData.count }
+            #expect(packedBytes < envelopeBytes * 6 / 5, "compressed \(packedBytes) bytes for \(envelopeBytes) bytes of envelopes")
+            #expect(plain.data.count > envelopeBytes * 5 / 4, "uncompressed, the envelope in an envelope costs a third more")
+        }
+    }
+
+    @Test("Accept-Encoding: gzip, x-gzip or *, unless q=0", arguments: [
+        (["gzip"], true), (["deflate, gzip"], true), (["gzip;q=0.5"], true), (["x-gzip"], true), (["*"], true),
+        (["identity"], false), ([], false), (["gzip;q=0"], false), (["gzip; q=0.0"], false), (["*;q=0"], false),
+        (["deflate", "GZIP"], true), (["br"], false),
+    ])
+    func acceptsGzip(values: [String], accepted: Bool) {
+        #expect(JSONResponse.acceptsGzip(values) == accepted)
+    }
 }

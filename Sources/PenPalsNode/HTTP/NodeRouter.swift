@@ -176,7 +176,7 @@ struct PeerRoutes {
         group.post("sync") { request, _ in
             var request = request
             let envelope = try await request.decodeJSON(SignedEnvelope.self)
-            return JSONResponse.data(try await node.answerSync(envelope).jsonData)
+            return JSONResponse.data(try await node.answerSync(envelope).jsonData, compressingFor: request)
         }
     }
 }
