@@ -44,6 +44,27 @@ public struct SignedEnvelope: Sendable, Equatable, Codable {
         try container.encode(Base64URL.encode(signature), forKey: .signature)
     }
 
+    /// Reads the envelope from the exact JSON `jsonData` writes (as a node stores it);
+    /// nil for anything else, which the caller then reads with a JSON decoder.
+    public init?(ownJSON data: Data) {
+        let prefix = Array("{\"payload\":\"".utf8), middle = Array("\",\"sig\":\"".utf8), suffix = Array("\"}".utf8)
+        let parts: (Data, Data)? = data.withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            guard bytes.count > prefix.count + middle.count + suffix.count,
+                  bytes.starts(with: prefix), bytes.suffix(suffix.count).elementsEqual(suffix) else { return nil }
+            let end = bytes.count - suffix.count
+            // base64url has no quote, so the first quote after the prefix ends the payload.
+            guard let quote = bytes[prefix.count..<end].firstIndex(of: UInt8(ascii: "\"")),
+                  bytes[quote..<end].starts(with: middle) else { return nil }
+            let payloadText = String(decoding: UnsafeBufferPointer(rebasing: bytes[prefix.count..<quote]), as: UTF8.self)
+            let sigText = String(decoding: UnsafeBufferPointer(rebasing: bytes[(quote + middle.count)..<end]), as: UTF8.self)
+            guard let payload = Base64URL.decode(payloadText), let signature = Base64URL.decode(sigText) else { return nil }
+            return (payload, signature)
+        }
+        guard let parts else { return nil }
+        self.init(payload: parts.0, signature: parts.1)
+    }
+
     /// The envelope as its JSON object, written directly (no encoder round trip).
     public var jsonData: Data {
         Data("{\"payload\":\"\(Base64URL.encode(payload))\",\"sig\":\"\(Base64URL.encode(signature))\"}".utf8)

@@ -89,7 +89,7 @@ public struct StoreTransaction {
                 more = true
                 break
             }
-            envelopes.append(try WireJSON.decode(SignedEnvelope.self, from: data))
+            envelopes.append(try SignedEnvelope(ownJSON: data) ?? WireJSON.decode(SignedEnvelope.self, from: data))
             bytes += data.count + 1
             lastSeq = row["seq"]
         }

@@ -25,6 +25,21 @@ struct ClockMessageTests {
         #expect(try jsonKeys(WireJSON.encode(message)) == ["from", "to", "clock", "created_at"])
     }
 
+    @Test("the payload written directly is byte for byte what the JSON encoder writes")
+    func directEncodingMatchesTheEncoder() {
+        let events = (1...3).map { SignedEnvelope.sign(Data("{\"n\":\($0)}".utf8), with: nodes.a) }
+        let messages = [
+            ClockMessage(clock: clockAB, createdAt: december1),
+            ClockMessage(clock: clockAB, createdAt: december1, version: 1),
+            ClockMessage(clock: PairClock(author: nodes.b.id, peer: nodes.a.id, sent: 0, applied: 17), createdAt: december1,
+                         events: events, more: true),
+            ClockMessage(clock: clockAB, createdAt: december1, events: [], more: false),
+        ]
+        for message in messages {
+            #expect(message.wireJSON == WireJSON.encode(message), "\(String(decoding: message.wireJSON, as: UTF8.self))")
+        }
+    }
+
     @Test("a sync request carries v, an answer carries events and more")
     func requestAndAnswer() throws {
         let request = ClockMessage(clock: clockAB, createdAt: december1, version: 1)

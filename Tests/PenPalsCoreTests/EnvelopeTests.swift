@@ -13,6 +13,27 @@ struct EnvelopeTests {
         var c: String
     }
 
+    @Test("the stored form reads back without a decoder; anything else is left to the decoder")
+    func ownJSON() throws {
+        let envelope = SignedEnvelope.sign(payload, with: key)
+        #expect(SignedEnvelope(ownJSON: envelope.jsonData) == envelope)
+        let text = String(decoding: envelope.jsonData, as: UTF8.self)
+        let others = [
+            text.replacingOccurrences(of: "{\"payload\"", with: "{ \"payload\""),
+            text.replacingOccurrences(of: "\"sig\":\"", with: "\"sig\":\"*"),
+            text.replacingOccurrences(of: "\",\"sig\"", with: "\",\"sign\""),
+            text + " ",
+            "{\"sig\":\"\(Base64URL.encode(envelope.signature))\",\"payload\":\"\(Base64URL.encode(envelope.payload))\"}",
+            "{\"payload\":\"\"}",
+            "",
+        ]
+        for other in others {
+            #expect(SignedEnvelope(ownJSON: Data(other.utf8)) == nil, "\(other)")
+        }
+        // The reordered form is still an envelope, for the decoder.
+        #expect(try WireJSON.decode(SignedEnvelope.self, from: Data(others[4].utf8)) == envelope)
+    }
+
     @Test("its JSON is exactly {payload, sig}, both base64url without padding")
     func jsonForm() throws {
         let envelope = SignedEnvelope.sign(payload, with: key)
