@@ -27,7 +27,8 @@ extension ClassroomNode {
         let directory = directory
         let results: [Result<OpenedEvent, ProtocolError>]
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        if envelopes.count >= 64, cores > 1 {
+        // Only for big batches (sync pages): it holds the calling thread of the concurrency pool meanwhile.
+        if envelopes.count >= 256, cores > 1 {
             let slots = Mutex([Result<OpenedEvent, ProtocolError>?](repeating: nil, count: envelopes.count))
             let chunk = (envelopes.count + cores - 1) / cores
             DispatchQueue.concurrentPerform(iterations: cores) { part in

@@ -32,7 +32,8 @@ struct DashboardBrowserTests {
     /// Opens the sign-in link and waits for the live dashboard; the token leaves the address bar.
     func signIn(_ browser: Browser, _ member: TestNetwork.Member) async throws {
         try await browser.open("\(member.url)/?token=\(member.token)")
-        try await browser.waitUntil("\(member.name)'s dashboard is live",
+        // A first page load in a fresh Chromium: generous, for a 2-core CI machine running process tests beside it.
+        try await browser.waitUntil("\(member.name)'s dashboard is live", timeout: .seconds(30),
                                     "document.getElementById('live').dataset.state === 'live' && document.getElementById('classroom-name').textContent === arguments[0]",
                                     [member.displayName])
         let address = try await browser.url
