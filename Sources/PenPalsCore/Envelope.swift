@@ -74,13 +74,24 @@ public struct SignedEnvelope: Sendable, Equatable, Codable {
 /// JSON coding shared by every payload: sorted keys, unescaped slashes.
 public enum WireJSON {
     public static func encode<T: Encodable>(_ value: T) -> Data {
+        if let writable = value as? any JSONValueWritable {
+            var json = JSONWriter()
+            writable.write(to: &json)
+            return json.data
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding our own value types cannot fail.
         return try! encoder.encode(value)
     }
 
+    /// Reads `type` from JSON: with the small reader where the type allows it (see
+    /// `JSONValueReadable`), else, or for anything it does not take, with `JSONDecoder`.
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
-        try JSONDecoder().decode(type, from: data)
+        if let readable = T.self as? any JSONValueReadable.Type, let json = JSONValue.parse(data),
+           let value = readable.init(json: json) as? T {
+            return value
+        }
+        return try JSONDecoder().decode(type, from: data)
     }
 }

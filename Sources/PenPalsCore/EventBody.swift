@@ -63,7 +63,7 @@ public enum EventBody: Sendable, Equatable {
         }
     }
 
-    struct Answer: Codable {
+    struct Answer: Codable, Equatable {
         var invitationID: UUID
         var reason: String?
         enum CodingKeys: String, CodingKey {

@@ -55,7 +55,7 @@ extension Request {
         let buffer = try await collectBody(upTo: limit)
         let data = Data(buffer.readableBytesView)
         do {
-            return try JSONDecoder().decode(T.self, from: data)
+            return try WireJSON.decode(T.self, from: data)
         } catch {
             throw APIError.badRequest("bad_json", "The request body is not what was expected: \(DecodingDescription.of(error)).")
         }

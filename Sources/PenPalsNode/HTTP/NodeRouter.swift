@@ -168,7 +168,6 @@ struct PeerRoutes {
 
     func register(on group: RouterGroup<BasicRequestContext>) {
         group.post("events") { request, _ in
-            struct Batch: Decodable { var events: [SignedEnvelope] }
             var request = request
             let batch = try await request.decodeJSON(Batch.self)
             return JSONResponse.data(try await node.receive(batch.events).jsonData)
@@ -178,5 +177,21 @@ struct PeerRoutes {
             let envelope = try await request.decodeJSON(SignedEnvelope.self)
             return JSONResponse.data(try await node.answerSync(envelope).jsonData, compressingFor: request)
         }
+    }
+}
+
+/// The body of `POST /p2p/v1/events`.
+struct Batch: Decodable, JSONValueReadable {
+    var events: [SignedEnvelope]
+
+    init?(json: JSONValue) {
+        guard let list = json["events"]?.array else { return nil }
+        var events: [SignedEnvelope] = []
+        events.reserveCapacity(list.count)
+        for item in list {
+            guard let envelope = SignedEnvelope(json: item) else { return nil }
+            events.append(envelope)
+        }
+        self.events = events
     }
 }

@@ -1,0 +1,125 @@
+import Foundation
+
+/// A type `WireJSON.decode` can read from a parsed `JSONValue` without `JSONDecoder`.
+/// `init?(json:)` accepts exactly what the type's `Decodable` conformance accepts, or
+/// returns nil, and `WireJSON.decode` then asks `JSONDecoder` (for the value, or for
+/// the precise error). The tests check both readers agree on every sample.
+public protocol JSONValueReadable {
+    init?(json: JSONValue)
+}
+
+extension JSONValue {
+    /// A member that `decodeIfPresent` would read as absent: missing or null.
+    func optional(_ key: String) -> JSONValue?? {
+        guard let value = self[key], value != .null else { return .some(nil) }
+        return .some(value)
+    }
+}
+
+extension UUID {
+    init?(json: JSONValue?) {
+        guard let text = json?.string, let id = UUID(uuidString: text) else { return nil }
+        self = id
+    }
+}
+
+extension NodeID {
+    init?(json: JSONValue?) {
+        guard let text = json?.string, let id = NodeID(text) else { return nil }
+        self = id
+    }
+}
+
+/// A `[String: Int]` member, as `JSONDecoder` reads one.
+private func integers(_ json: JSONValue?) -> [String: Int]? {
+    guard let members = json?.object else { return nil }
+    var result: [String: Int] = [:]
+    for (key, value) in members {
+        guard let number = value.integer else { return nil }
+        result[key] = number
+    }
+    return result
+}
+
+extension SignedEnvelope: JSONValueReadable {
+    public init?(json: JSONValue) {
+        guard let payloadText = json["payload"]?.string, let sigText = json["sig"]?.string,
+              let payload = Base64URL.decode(payloadText), let signature = Base64URL.decode(sigText) else { return nil }
+        self.init(payload: payload, signature: signature)
+    }
+}
+
+extension EventPayload: JSONValueReadable {
+    public init?(json: JSONValue) {
+        guard let v = json["v"]?.integer, let id = json["id"]?.string,
+              let typeText = json["type"]?.string, let type = EventType(rawValue: typeText),
+              let from = NodeID(json: json["from"]), let to = NodeID(json: json["to"]),
+              let seq = json["seq"]?.integer, let clock = integers(json["clock"]),
+              let createdAt = json["created_at"]?.string, let sealed = json["sealed"]?.string else { return nil }
+        self.init(v: v, id: id, type: type, from: from, to: to, seq: seq, clock: clock, createdAt: createdAt, sealed: sealed)
+    }
+}
+
+extension ClockMessage: JSONValueReadable {
+    public init?(json: JSONValue) {
+        guard let from = NodeID(json: json["from"]), let to = NodeID(json: json["to"]),
+              let clock = integers(json["clock"]), let createdAt = json["created_at"]?.string,
+              case .some(let v) = json.optional("v"), case .some(let events) = json.optional("events"),
+              case .some(let more) = json.optional("more") else { return nil }
+        var message = ClockMessage(clock: PairClock(author: from, peer: to, sent: 0, applied: 0), createdAt: Date())
+        message.clock = clock
+        message.createdAt = createdAt
+        if let v {
+            guard let number = v.integer else { return nil }
+            message.v = number
+        }
+        if let events {
+            guard let list = events.array else { return nil }
+            var envelopes: [SignedEnvelope] = []
+            envelopes.reserveCapacity(list.count)
+            for item in list {
+                guard let envelope = SignedEnvelope(json: item) else { return nil }
+                envelopes.append(envelope)
+            }
+            message.events = envelopes
+        }
+        if let more {
+            guard let flag = more.bool else { return nil }
+            message.more = flag
+        }
+        self = message
+    }
+}
+
+extension InvitationOffer: JSONValueReadable {
+    public init?(json: JSONValue) {
+        guard let id = UUID(json: json["invitation_id"]), let title = json["title"]?.string,
+              let start = json["start_time"]?.string, let end = json["end_time"]?.string else { return nil }
+        self.init(invitationID: id, title: title, startTime: start, endTime: end)
+    }
+}
+
+extension EventBody.Answer: JSONValueReadable {
+    init?(json: JSONValue) {
+        guard let id = UUID(json: json["invitation_id"]), case .some(let reason) = json.optional("reason") else { return nil }
+        if let reason, reason.string == nil { return nil }
+        self.init(invitationID: id, reason: reason?.string)
+    }
+}
+
+extension MeetingNotice: JSONValueReadable {
+    public init?(json: JSONValue) {
+        guard let id = UUID(json: json["invitation_id"]), let meetingID = json["webex_meeting_id"]?.string,
+              let link = json["web_link"]?.string, let title = json["title"]?.string,
+              let start = json["start_time"]?.string, let end = json["end_time"]?.string else { return nil }
+        self.init(invitationID: id, webexMeetingID: meetingID, webLink: link, title: title, startTime: start, endTime: end)
+    }
+}
+
+extension MeetingFailure: JSONValueReadable {
+    public init?(json: JSONValue) {
+        guard let id = UUID(json: json["invitation_id"]), let code = json["code"]?.string,
+              let message = json["message"]?.string, let retrying = json["retrying"]?.bool else { return nil }
+        self.init(invitationID: id, code: code, message: message, retrying: retrying)
+    }
+}
