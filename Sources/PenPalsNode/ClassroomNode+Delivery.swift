@@ -33,9 +33,22 @@ extension ClassroomNode {
             } catch {
                 delay = markUnreachable(peerID, error: error)
                 nextSync = ContinuousClock.now + delay
+                // Backing off: new events join the next attempt instead of cutting the wait
+                // short (each used to read the outbox and try the peer again at once);
+                // contact from the peer itself ends the wait.
+                let retryAt = ContinuousClock.now + delay
+                while ContinuousClock.now < retryAt, !Task.isCancelled, !isReachable(peerID) {
+                    await bell.wait(timeout: retryAt - ContinuousClock.now)
+                }
+                continue
             }
             await bell.wait(timeout: max(delay, .milliseconds(1)))
         }
+    }
+
+    /// Whether the last word about `peer` is that it answered (or contacted this node).
+    func isReachable(_ peer: NodeID) -> Bool {
+        peerHealth.withLock { $0[peer]?.reachable == true }
     }
 
     /// Reconciles as soon as a gap is seen (an event beyond one not yet received, or

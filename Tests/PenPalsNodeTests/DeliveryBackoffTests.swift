@@ -1,0 +1,47 @@
+import Foundation
+import Logging
+import PenPalsCore
+@testable import PenPalsNode
+import PenPalsStore
+import Synchronization
+import Testing
+
+/// A peer that cannot be reached, counting the attempts.
+final class UnreachablePeer: PeerTransport {
+    let attempts = Mutex(0)
+
+    func post(_ body: Data, to peer: Classroom, path: String) async throws -> SignedEnvelope {
+        attempts.withLock { $0 += 1 }
+        throw PeerClient.Failure.unreachable("connection refused")
+    }
+}
+
+@Suite("Delivery backoff")
+struct DeliveryBackoffTests {
+    @Test func newEventsWaitForTheBackoffButContactFromThePeerEndsIt() async throws {
+        let (keyA, keyB) = (NodeKey.generate(), NodeKey.generate())
+        let a = Classroom(id: keyA.id, name: "a", displayName: "A", url: URL(string: "http://127.0.0.1:9")!)
+        let b = Classroom(id: keyB.id, name: "b", displayName: "B", url: URL(string: "http://127.0.0.1:9")!)
+        let peer = UnreachablePeer()
+        var logger = Logger(label: "backoff")
+        logger.logLevel = .critical
+        // Every backoff is 30 s: within this test, a second attempt can only come from something cutting it short.
+        let node = try await ClassroomNode(settings: NodeSettings(local: a, key: keyA, apiToken: "t", timezone: .gmt, peers: [b], webex: nil),
+                                           store: try NodeStore(), logger: logger, transport: peer, jitter: { _ in 30 })
+        let channel = Task { await node.runChannel(to: try #require(node.directory.peers[keyB.id])) }
+        defer { channel.cancel() }
+
+        try await eventually("the first attempt failed") { peer.attempts.withLock { $0 } == 1 && !node.isReachable(keyB.id) }
+        let start = Date().addingTimeInterval(86_400)
+        for index in 0..<10 {
+            _ = try await node.invite(classroom: "b", title: "Call \(index)", start: start, end: start.addingTimeInterval(3600))
+        }
+        // The peer contacts this node (its sync request, say): the wait ends and the outbox goes out at once.
+        node.noteContact(with: keyB.id)
+        try await eventually("contact started a new attempt") { peer.attempts.withLock { $0 } >= 2 }
+        try await eventually("that attempt failed too") { !node.isReachable(keyB.id) }
+        #expect(peer.attempts.withLock { $0 } == 2, "ten new events did not each try the peer again")
+        let status = try await node.store.read { try $0.peer(keyB.id) }
+        #expect(status?.outboxDepth == 10)
+    }
+}
