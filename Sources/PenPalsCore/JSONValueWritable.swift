@@ -49,6 +49,8 @@ public struct JSONWriter {
 
     public mutating func integer(_ value: Int) { bytes.append(contentsOf: String(value).utf8) }
     public mutating func bool(_ value: Bool) { bytes.append(contentsOf: (value ? "true" : "false").utf8) }
+    public mutating func null() { bytes.append(contentsOf: "null".utf8) }
+    public mutating func string(_ text: String?) { if let text { string(text) } else { null() } }
 
     /// A `[String: Int]`, keys sorted.
     public mutating func integers(_ members: [String: Int]) {
@@ -61,6 +63,16 @@ public struct JSONWriter {
     }
 
     public var data: Data { Data(bytes) }
+}
+
+extension Problem: JSONValueWritable {
+    public func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("code"); json.string(code)
+        json.key("message"); json.string(message)
+        json.key("retrying"); json.bool(retrying)
+        json.endObject()
+    }
 }
 
 extension EventPayload: JSONValueWritable {

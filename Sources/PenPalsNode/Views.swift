@@ -35,6 +35,29 @@ struct InvitationView: Encodable {
     }
 }
 
+extension InvitationView: JSONValueWritable {
+    /// What `encode(to:)` writes with sorted keys, written directly: every invitation
+    /// answered and listed goes through here.
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("created_at"); json.string(Timestamp.format(invitation.createdAt))
+        json.key("end_time"); json.string(Timestamp.format(invitation.endTime))
+        json.key("id"); json.string(invitation.id.uuidString.lowercased())
+        json.key("meeting_id"); json.string(meeting?.id.uuidString.lowercased())
+        json.key("problem")
+        if let problem = invitation.problem { problem.write(to: &json) } else { json.null() }
+        json.key("receiver_id"); json.string(invitation.receiverID.rawValue)
+        json.key("receiver_name"); json.string(receiverName)
+        json.key("sender_id"); json.string(invitation.senderID.rawValue)
+        json.key("sender_name"); json.string(senderName)
+        json.key("start_time"); json.string(Timestamp.format(invitation.startTime))
+        json.key("status"); json.string(invitation.status.rawValue)
+        json.key("title"); json.string(invitation.title)
+        json.key("web_link"); json.string(meeting?.webLink)
+        json.endObject()
+    }
+}
+
 struct MeetingView: Encodable {
     struct Participant: Encodable { var id: String; var name: String }
     var meeting: Meeting

@@ -98,18 +98,19 @@ struct APIRoutes {
         }
     }
 
-    struct InvitationBody: Encodable { var invitation: InvitationView }
+    struct InvitationBody: Encodable, JSONValueWritable {
+        var invitation: InvitationView
+
+        func write(to json: inout JSONWriter) {
+            json.beginObject()
+            json.key("invitation"); invitation.write(to: &json)
+            json.endObject()
+        }
+    }
 
     @Sendable func invite(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        struct Ask: Decodable {
-            var classroomID: String
-            var title: String
-            var startTime: String
-            var endTime: String
-            enum CodingKeys: String, CodingKey { case classroomID = "classroom_id", title, startTime = "start_time", endTime = "end_time" }
-        }
         var request = request
-        let ask = try await request.decodeJSON(Ask.self)
+        let ask = try await request.decodeJSON(InviteRequest.self)
         guard let start = Timestamp.parse(ask.startTime) else {
             throw APIError.badRequest("bad_time", "start_time \"\(ask.startTime)\" is not an RFC 3339 time with a zone, e.g. 2026-12-01T15:00:00Z.")
         }
@@ -193,5 +194,20 @@ struct Batch: Decodable, JSONValueReadable {
             events.append(envelope)
         }
         self.events = events
+    }
+}
+
+/// The body of `POST /api/webex/meeting`.
+struct InviteRequest: Decodable, JSONValueReadable {
+    var classroomID: String
+    var title: String
+    var startTime: String
+    var endTime: String
+    enum CodingKeys: String, CodingKey { case classroomID = "classroom_id", title, startTime = "start_time", endTime = "end_time" }
+
+    init?(json: JSONValue) {
+        guard let classroom = json["classroom_id"]?.string, let title = json["title"]?.string,
+              let start = json["start_time"]?.string, let end = json["end_time"]?.string else { return nil }
+        (classroomID, self.title, startTime, endTime) = (classroom, title, start, end)
     }
 }

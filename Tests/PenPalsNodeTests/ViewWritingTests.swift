@@ -1,0 +1,45 @@
+import Foundation
+import PenPalsCore
+@testable import PenPalsNode
+import Testing
+
+@Suite("API answers written directly")
+struct ViewWritingTests {
+    func encoderBytes<T: Encodable>(_ value: T) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(value)
+    }
+
+    @Test("an invitation is byte for byte what JSONEncoder writes, with and without meeting and problem")
+    func invitationView() throws {
+        let (a, b) = (NodeKey.generate().id, NodeKey.generate().id)
+        let start = Date(timeIntervalSince1970: 1_796_137_200)
+        var invitation = Invitation(id: UUID(), title: "Seasons \"around\" the world / ünïcode 😀\n", startTime: start,
+                                    endTime: start.addingTimeInterval(3600), senderID: a, receiverID: b, status: .pending,
+                                    createdAt: start.addingTimeInterval(-86_400))
+        let meeting = Meeting(id: invitation.id, invitationID: invitation.id, title: invitation.title, startTime: start,
+                              endTime: start.addingTimeInterval(3600), webLink: "https://example.webex.com/meet/x?y=1&z=2",
+                              webexMeetingID: "m/1", creatorID: a, participants: [a, b])
+        var views = [InvitationView(invitation: invitation, meeting: nil, senderName: "Room 12", receiverName: "4B · Kobe")]
+        invitation.problem = Problem(code: "webex_not_connected", message: "Waiting for \"Room 12\"", retrying: true)
+        invitation.status = .accepted
+        views.append(InvitationView(invitation: invitation, meeting: nil, senderName: "Room 12", receiverName: "4B"))
+        invitation.problem = nil
+        invitation.status = .scheduled
+        views.append(InvitationView(invitation: invitation, meeting: meeting, senderName: "Room 12", receiverName: "4B"))
+        for view in views {
+            let body = APIRoutes.InvitationBody(invitation: view)
+            #expect(WireJSON.encode(body) == (try encoderBytes(body)), "\(String(decoding: WireJSON.encode(body), as: UTF8.self))")
+        }
+    }
+
+    @Test("an invite request reads as JSONDecoder reads it, or is left to it")
+    func inviteRequest() throws {
+        let good = Data(#"{"classroom_id":"kobe-4b","title":"T \"q\"","start_time":"2026-12-01T15:00:00Z","end_time":"2026-12-01T16:00:00Z"}"#.utf8)
+        let fast = try #require(JSONValue.parse(good).flatMap(InviteRequest.init(json:)))
+        let slow = try JSONDecoder().decode(InviteRequest.self, from: good)
+        #expect([fast.classroomID, fast.title, fast.startTime, fast.endTime] == [slow.classroomID, slow.title, slow.startTime, slow.endTime])
+        #expect(JSONValue.parse(Data(#"{"classroom_id":"x","title":5,"start_time":"a","end_time":"b"}"#.utf8)).flatMap(InviteRequest.init(json:)) == nil)
+    }
+}
