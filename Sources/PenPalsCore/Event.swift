@@ -45,6 +45,11 @@ public struct OpenedEvent: Sendable, Equatable {
     public var envelope: SignedEnvelope
     public var clock: PairClock
     public var body: EventBody
+    /// The body's JSON as the author sealed it (stored as it came, not written again).
+    public var bodyJSON: Data
+    /// The envelope's JSON, made while the event is opened (on any core) rather than
+    /// in the store's single writer.
+    public var envelopeJSON: Data
 }
 
 public enum EventSealing {
@@ -91,7 +96,8 @@ public enum EventSealing {
         } catch {
             throw .malformed("the \(payload.type.rawValue) body is invalid: \(DecodingDescription.of(error))")
         }
-        return OpenedEvent(payload: payload, envelope: envelope, clock: clock, body: body)
+        return OpenedEvent(payload: payload, envelope: envelope, clock: clock, body: body, bodyJSON: plain,
+                           envelopeJSON: envelope.jsonData)
     }
 }
 

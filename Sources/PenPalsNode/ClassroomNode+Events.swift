@@ -68,8 +68,9 @@ extension ClassroomNode {
             result = try await store.write { tx in
                 var effects = Effects()
                 var new = 0
+                guard let before = try tx.peer(author) else { throw StoreError.unknownPeer(author.rawValue) }
                 // The common case: events arrive in order and are applied as they are stored.
-                var applied = try tx.peer(author)?.applied ?? 0
+                var applied = before.applied
                 for event in events.sorted(by: { $0.payload.seq < $1.payload.seq }) {
                     let next = event.payload.seq == applied + 1
                     guard try tx.storeIncoming(event, now: time, applied: next) == .stored else { continue }
@@ -79,12 +80,13 @@ extension ClassroomNode {
                         applied = event.payload.seq
                     }
                 }
-                try tx.advanceApplied(from: author, to: applied)
-                if let seen = events.map(\.clock.applied).max() {
-                    try tx.recordAcknowledgement(from: author, applied: seen)
+                // The pair's counters in one update (applying may have sent events to the
+                // author meanwhile, so `sent` is the database's, not `before`'s).
+                try tx.recordBatch(from: author, applied: applied, acknowledged: events.map(\.clock.applied).max(), at: time)
+                // Events that waited beyond a gap this batch filled, and whether a gap remains.
+                if try tx.highestReceived(from: author) > applied {
+                    try self.applyReady(from: author, in: tx, effects: &effects)
                 }
-                try tx.recordContact(with: author, at: time)
-                try self.applyReady(from: author, in: tx, effects: &effects)
                 guard let state = try tx.peer(author) else { throw StoreError.unknownPeer(author.rawValue) }
                 if try tx.highestReceived(from: author) > state.applied {
                     effects.syncWith.insert(author)

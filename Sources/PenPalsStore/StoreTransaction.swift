@@ -27,8 +27,8 @@ public struct StoreTransaction {
         try PeerState.fetchOne(db.cachedStatement(sql: "SELECT * FROM peer WHERE node_id = ?"), arguments: [id.rawValue])
     }
 
-    /// Writes the pair's counters of `state` (the other columns are the config's).
-    private func saveCounters(_ state: PeerState) throws {
+    /// Writes the pair's counters and last contact of `state` (the other columns are the config's).
+    public func saveCounters(_ state: PeerState) throws {
         try db.cachedStatement(sql: "UPDATE peer SET sent = ?, acked = ?, applied = ?, last_contact = ? WHERE node_id = ?")
             .execute(arguments: [state.sent, state.acked, state.applied, state.lastContact, state.nodeID])
     }
@@ -112,7 +112,7 @@ public struct StoreTransaction {
             INSERT OR IGNORE INTO event (author, recipient, seq, id, type, created_at, envelope, body, applied, stored_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [p.from.rawValue, p.to.rawValue, p.seq, p.id, p.type.rawValue, p.createdAt,
-                             event.envelope.jsonData, event.body.encoded(), applied, now.timeIntervalSince1970])
+                             event.envelopeJSON, event.bodyJSON, applied, now.timeIntervalSince1970])
         if db.changesCount == 1 { return .stored }
         let key: [String: any DatabaseValueConvertible] = ["author": p.from.rawValue, "recipient": p.to.rawValue, "seq": p.seq]
         guard let existing = try EventRecord.fetchOne(db, key: key),
@@ -121,6 +121,16 @@ public struct StoreTransaction {
             throw ProtocolError.conflict("event \(p.seq) of \(p.from) was already received with different content")
         }
         return .duplicate
+    }
+
+    /// After a batch of `peer`'s events: they are applied up to `applied` (stored applied),
+    /// its signed clocks acknowledge this node's events up to `acknowledged`, and it was in
+    /// contact at `time`. One statement; counters only move forward.
+    public func recordBatch(from peer: NodeID, applied: Int, acknowledged: Int?, at time: Date) throws {
+        try db.cachedStatement(sql: """
+            UPDATE peer SET applied = MAX(applied, ?), acked = MAX(acked, MIN(?, sent)), last_contact = ?
+            WHERE node_id = ?
+            """).execute(arguments: [applied, acknowledged ?? 0, time.timeIntervalSince1970, peer.rawValue])
     }
 
     /// Records that the events of `peer` up to `seq` are applied (they were stored applied).
