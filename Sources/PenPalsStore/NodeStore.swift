@@ -20,6 +20,10 @@ public final class NodeStore: Sendable {
         }
         config.busyMode = .timeout(10)
         let pool = try DatabasePool(path: path, configuration: config)
+        // GRDB's pool sets `synchronous = NORMAL` on its writer when it turns WAL on,
+        // after `prepareDatabase`: a commit then reaches the disk only at the next
+        // checkpoint. Set FULL again, so every commit is synced before it is acknowledged.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         self.writer = pool
         self.commits = GroupCommit(writer: pool)
         try Self.migrator.migrate(pool)
@@ -37,6 +41,11 @@ public final class NodeStore: Sendable {
     /// writes arrived meanwhile: group commit) before it returns.
     public func write<T: Sendable>(_ updates: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
         try await commits.submit { db in try updates(StoreTransaction(db: db)) }
+    }
+
+    /// The writer connection's `PRAGMA synchronous` (2 is FULL), for the tests.
+    public func writerSynchronousLevel() throws -> Int {
+        try writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     public func read<T: Sendable>(_ query: @Sendable (StoreTransaction) throws -> T) async throws -> T {

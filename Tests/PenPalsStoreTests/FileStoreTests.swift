@@ -5,6 +5,15 @@ import PenPalsCore
 
 @Suite("File-backed store")
 struct FileStoreTests {
+    @Test("every commit is synced to disk: the writer runs with synchronous=FULL, not the pool's NORMAL")
+    func writerIsFullySynchronous() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("penpals-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try NodeStore(path: directory.appendingPathComponent("node.sqlite").path)
+        #expect(try store.writerSynchronousLevel() == 2)
+    }
+
     @Test("data written survives closing and reopening the database file, which runs in WAL mode")
     func survivesReopen() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("penpals-store-\(UUID().uuidString)")
