@@ -8,6 +8,8 @@ extension ClassroomNode {
     /// Envelope bytes per request, leaving room under the peer's 1 MiB body limit.
     static let batchBytes = 900_000
     static let syncPageLimit = 1_000
+    /// Events of a sync page checked and stored together.
+    static let syncChunk = 250
     static let backoffCap: Double = 300
 
     /// Keeps channel self → `peer` delivered: reconciles on start and every
@@ -150,16 +152,33 @@ extension ClassroomNode {
             } catch {
                 throw PeerClient.Failure.badAnswer(error.message)
             }
-            let events = try open(message.events ?? [])
-            guard events.allSatisfy({ $0.payload.from == peerID }) else {
-                throw PeerClient.Failure.badAnswer("a sync answer carried another node's events")
+            let envelopes = message.events ?? []
+            // In chunks, each stored (by the store's single writer) while the next is
+            // checked (signatures on another core), in order.
+            var storing: Task<Int, any Error>?
+            for start in stride(from: 0, to: envelopes.count, by: Self.syncChunk) {
+                let events: [OpenedEvent]
+                do {
+                    events = try open(Array(envelopes[start..<min(start + Self.syncChunk, envelopes.count)]))
+                    guard events.allSatisfy({ $0.payload.from == peerID }) else {
+                        throw PeerClient.Failure.badAnswer("a sync answer carried another node's events")
+                    }
+                } catch {
+                    _ = try? await storing?.value
+                    throw error
+                }
+                if let previous = storing {
+                    received += try await previous.value
+                    progress?(received)
+                }
+                storing = Task { try await self.ingest(events, from: peerID).new }
             }
-            if !events.isEmpty {
-                received += try await ingest(events, from: peerID).new
+            if let last = storing {
+                received += try await last.value
                 progress?(received)
             }
             _ = try await believe(answer, from: peerID)
-            if message.more != true || events.isEmpty { break }
+            if message.more != true || envelopes.isEmpty { break }
         }
         let sent = try await pushOutbox(to: peer)
         return SyncReport(peer: peer.classroom.name, sent: sent, received: received)
