@@ -59,7 +59,7 @@ public enum EventSealing {
         createdAt: Date, key: NodeKey, cipher: ChannelCipher
     ) -> SealedEvent {
         let payload = EventPayload(
-            v: EventPayload.version, id: id.uuidString.lowercased(), type: body.type,
+            v: EventPayload.version, id: id.lowercasedString, type: body.type,
             from: key.id, to: cipher.peer, seq: seq,
             clock: PairClock(author: key.id, peer: cipher.peer, sent: seq, applied: applied).wire,
             createdAt: Timestamp.format(createdAt),

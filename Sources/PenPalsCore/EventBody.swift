@@ -153,7 +153,7 @@ public struct MeetingFailure: Codable, Sendable, Equatable {
 // implementation can compare them as strings.
 extension KeyedEncodingContainer {
     mutating func encodeLowercased(_ id: UUID, forKey key: Key) throws {
-        try encode(id.uuidString.lowercased(), forKey: key)
+        try encode(id.lowercasedString, forKey: key)
     }
 }
 

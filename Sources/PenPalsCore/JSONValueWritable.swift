@@ -95,7 +95,7 @@ extension InvitationOffer: JSONValueWritable {
     public func write(to json: inout JSONWriter) {
         json.beginObject()
         json.key("end_time"); json.string(endTime)
-        json.key("invitation_id"); json.string(invitationID.uuidString.lowercased())
+        json.key("invitation_id"); json.string(invitationID.lowercasedString)
         json.key("start_time"); json.string(startTime)
         json.key("title"); json.string(title)
         json.endObject()
@@ -105,7 +105,7 @@ extension InvitationOffer: JSONValueWritable {
 extension EventBody.Answer: JSONValueWritable {
     func write(to json: inout JSONWriter) {
         json.beginObject()
-        json.key("invitation_id"); json.string(invitationID.uuidString.lowercased())
+        json.key("invitation_id"); json.string(invitationID.lowercasedString)
         if let reason { json.key("reason"); json.string(reason) }
         json.endObject()
     }
@@ -115,7 +115,7 @@ extension MeetingNotice: JSONValueWritable {
     public func write(to json: inout JSONWriter) {
         json.beginObject()
         json.key("end_time"); json.string(endTime)
-        json.key("invitation_id"); json.string(invitationID.uuidString.lowercased())
+        json.key("invitation_id"); json.string(invitationID.lowercasedString)
         json.key("start_time"); json.string(startTime)
         json.key("title"); json.string(title)
         json.key("web_link"); json.string(webLink)
@@ -128,7 +128,7 @@ extension MeetingFailure: JSONValueWritable {
     public func write(to json: inout JSONWriter) {
         json.beginObject()
         json.key("code"); json.string(code)
-        json.key("invitation_id"); json.string(invitationID.uuidString.lowercased())
+        json.key("invitation_id"); json.string(invitationID.lowercasedString)
         json.key("message"); json.string(message)
         json.key("retrying"); json.bool(retrying)
         json.endObject()

@@ -69,7 +69,9 @@ extension ClassroomNode {
     /// Announces committed invitation changes to the dashboards (called from `settle`).
     func announce(_ invitations: Set<UUID>) {
         guard !invitations.isEmpty else { return }
-        changes.publish(Change(kind: .invitations, invitations: invitations.sorted { $0.uuidString < $1.uuidString }))
+        // In id order; each id formatted once (a sync page changes up to 1,000 at a time).
+        let ordered = invitations.map { ($0.lowercasedString, $0) }.sorted { $0.0 < $1.0 }.map(\.1)
+        changes.publish(Change(kind: .invitations, invitations: ordered))
     }
 
     /// Announces a peer's reachability when it flips.

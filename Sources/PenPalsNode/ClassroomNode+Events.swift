@@ -155,7 +155,7 @@ extension ClassroomNode {
             case .pending:
                 invitation.status = .accepted
                 try tx.save(invitation, now: time)
-                try tx.save(MeetingJob(invitationID: invitationID.uuidString.lowercased(), state: .pending, attempts: 0,
+                try tx.save(MeetingJob(invitationID: invitationID.lowercasedString, state: .pending, attempts: 0,
                                        nextAttempt: time.timeIntervalSince1970, lastError: nil,
                                        updatedAt: time.timeIntervalSince1970))
                 effects.runJobs = true

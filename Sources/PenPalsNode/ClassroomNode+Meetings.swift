@@ -37,7 +37,7 @@ extension ClassroomNode {
     }
 
     static func integrationTag(_ invitationID: UUID) -> String {
-        "penpals-\(invitationID.uuidString.lowercased())"
+        "penpals-\(invitationID.lowercasedString)"
     }
 
     private func run(_ job: MeetingJob) async {
@@ -319,7 +319,7 @@ extension ClassroomNode {
             // WebEx: the lookup waits until that call must have ended, or it could miss its meeting.
             // (A failed job's `nextAttempt` is that time, set when it gave up.)
             let settled = try tx.job(forInvitation: invitationID)?.nextAttempt ?? 0
-            try tx.save(MeetingJob(invitationID: invitationID.uuidString.lowercased(), state: .creating, attempts: 0,
+            try tx.save(MeetingJob(invitationID: invitationID.lowercasedString, state: .creating, attempts: 0,
                                    nextAttempt: max(time.timeIntervalSince1970, settled), lastError: nil,
                                    updatedAt: time.timeIntervalSince1970))
             let message = "\(name) is trying again to create the WebEx meeting."

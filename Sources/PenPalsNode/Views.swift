@@ -19,7 +19,7 @@ struct InvitationView: Encodable {
 
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(invitation.id.uuidString.lowercased(), forKey: .id)
+        try c.encode(invitation.id.lowercasedString, forKey: .id)
         try c.encode(invitation.title, forKey: .title)
         try c.encode(Timestamp.format(invitation.startTime), forKey: .startTime)
         try c.encode(Timestamp.format(invitation.endTime), forKey: .endTime)
@@ -29,7 +29,7 @@ struct InvitationView: Encodable {
         try c.encode(receiverName, forKey: .receiverName)
         try c.encode(invitation.status.rawValue, forKey: .status)
         try c.encode(Timestamp.format(invitation.createdAt), forKey: .createdAt)
-        try c.encode(meeting?.id.uuidString.lowercased(), forKey: .meetingID)
+        try c.encode(meeting?.id.lowercasedString, forKey: .meetingID)
         try c.encode(meeting?.webLink, forKey: .webLink)
         try c.encode(invitation.problem, forKey: .problem)
     }
@@ -42,8 +42,8 @@ extension InvitationView: JSONValueWritable {
         json.beginObject()
         json.key("created_at"); json.string(Timestamp.format(invitation.createdAt))
         json.key("end_time"); json.string(Timestamp.format(invitation.endTime))
-        json.key("id"); json.string(invitation.id.uuidString.lowercased())
-        json.key("meeting_id"); json.string(meeting?.id.uuidString.lowercased())
+        json.key("id"); json.string(invitation.id.lowercasedString)
+        json.key("meeting_id"); json.string(meeting?.id.lowercasedString)
         json.key("problem")
         if let problem = invitation.problem { problem.write(to: &json) } else { json.null() }
         json.key("receiver_id"); json.string(invitation.receiverID.rawValue)
@@ -72,8 +72,8 @@ struct MeetingView: Encodable {
 
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(meeting.id.uuidString.lowercased(), forKey: .id)
-        try c.encode(meeting.invitationID.uuidString.lowercased(), forKey: .invitationID)
+        try c.encode(meeting.id.lowercasedString, forKey: .id)
+        try c.encode(meeting.invitationID.lowercasedString, forKey: .invitationID)
         try c.encode(meeting.title, forKey: .title)
         try c.encode(Timestamp.format(meeting.startTime), forKey: .startTime)
         try c.encode(Timestamp.format(meeting.endTime), forKey: .endTime)

@@ -66,7 +66,7 @@ struct InvitationRecord: Codable, FetchableRecord, PersistableRecord {
     }
 
     init(_ invitation: Invitation, updatedAt: Date) {
-        id = invitation.id.uuidString.lowercased()
+        id = invitation.id.lowercasedString
         title = invitation.title
         startTime = invitation.startTime.timeIntervalSince1970
         endTime = invitation.endTime.timeIntervalSince1970

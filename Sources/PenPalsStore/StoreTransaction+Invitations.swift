@@ -20,7 +20,7 @@ extension StoreTransaction {
 
     public func invitation(_ id: UUID) throws -> Invitation? {
         try InvitationRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM invitation WHERE id = ?"),
-                                      arguments: [id.uuidString.lowercased()])?.domain()
+                                      arguments: [id.lowercasedString])?.domain()
     }
 
     /// Inserts or replaces the invitation's row.
@@ -73,8 +73,8 @@ extension StoreTransaction {
     // MARK: Meetings
 
     public func save(_ meeting: Meeting) throws {
-        let id = meeting.id.uuidString.lowercased()
-        try MeetingRecord(id: id, invitationID: meeting.invitationID.uuidString.lowercased(), title: meeting.title,
+        let id = meeting.id.lowercasedString
+        try MeetingRecord(id: id, invitationID: meeting.invitationID.lowercasedString, title: meeting.title,
                           startTime: meeting.startTime.timeIntervalSince1970, endTime: meeting.endTime.timeIntervalSince1970,
                           webLink: meeting.webLink, webexMeetingID: meeting.webexMeetingID,
                           creatorID: meeting.creatorID.rawValue).save(db)
@@ -85,11 +85,11 @@ extension StoreTransaction {
     }
 
     public func meeting(_ id: UUID) throws -> Meeting? {
-        try MeetingRecord.fetchOne(db, key: id.uuidString.lowercased()).map(domain)
+        try MeetingRecord.fetchOne(db, key: id.lowercasedString).map(domain)
     }
 
     public func meeting(forInvitation id: UUID) throws -> Meeting? {
-        try MeetingRecord.filter(Column("invitation_id") == id.uuidString.lowercased()).fetchOne(db).map(domain)
+        try MeetingRecord.filter(Column("invitation_id") == id.lowercasedString).fetchOne(db).map(domain)
     }
 
     /// Meetings soonest first: those not yet over at `now`, or all of them.
@@ -125,7 +125,7 @@ extension StoreTransaction {
     }
 
     public func job(forInvitation id: UUID) throws -> MeetingJob? {
-        try MeetingJob.fetchOne(db, key: id.uuidString.lowercased())
+        try MeetingJob.fetchOne(db, key: id.lowercasedString)
     }
 
     /// Jobs still to run (pending, interrupted while creating, or deleting a cancelled meeting), soonest first.

@@ -95,3 +95,15 @@ struct TimestampTests {
         }
     }
 }
+
+@Suite("UUID")
+struct UUIDStringTests {
+    @Test("lowercasedString is uuidString lowercased")
+    func lowercased() {
+        for _ in 0..<200 {
+            let id = UUID()
+            #expect(id.lowercasedString == id.uuidString.lowercased())
+        }
+        #expect(UUID(uuidString: "0B9C5E9A-2A47-4A55-9E55-1C8F1F3AD9A1")!.lowercasedString == "0b9c5e9a-2a47-4a55-9e55-1c8f1f3ad9a1")
+    }
+}

@@ -107,7 +107,7 @@ struct DashboardAPIRoutes {
     }
 
     static func frame(_ change: Change) -> String {
-        let ids = change.invitations.map { "\"\($0.uuidString.lowercased())\"" }.joined(separator: ",")
+        let ids = change.invitations.map { "\"\($0.lowercasedString)\"" }.joined(separator: ",")
         return "event: change\ndata: {\"kind\":\"\(change.kind.rawValue)\",\"invitations\":[\(ids)]}\n\n"
     }
 }

@@ -11,7 +11,7 @@ enum ICalendar {
             "CALSCALE:GREGORIAN",
             "METHOD:PUBLISH",
             "BEGIN:VEVENT",
-            "UID:\(meeting.meeting.id.uuidString.lowercased())@penpals",
+            "UID:\(meeting.meeting.id.lowercasedString)@penpals",
             "DTSTAMP:\(stamp(now))",
             "DTSTART:\(stamp(meeting.meeting.startTime))",
             "DTEND:\(stamp(meeting.meeting.endTime))",

@@ -75,7 +75,7 @@ struct APIRoutes {
             let ics = ICalendar.document(for: node.view(meeting), organizer: node.directory.displayName(of: meeting.creatorID), now: node.now())
             var headers = HTTPFields()
             headers[.contentType] = "text/calendar; charset=utf-8"
-            headers[.contentDisposition] = "attachment; filename=\"penpals-\(id.uuidString.lowercased()).ics\""
+            headers[.contentDisposition] = "attachment; filename=\"penpals-\(id.lowercasedString).ics\""
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: ics)))
         }
         api.post("sync") { request, _ in
