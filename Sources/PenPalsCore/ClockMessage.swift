@@ -36,8 +36,18 @@ public struct ClockMessage: Codable, Sendable, Equatable {
     /// Every value is ASCII that JSON does not escape (node ids and envelopes are
     /// base64url, `created_at` is RFC 3339), so nothing needs escaping.
     public var wireJSON: Data {
+        wireJSON(eventJSON: events?.map(\.jsonData))
+    }
+
+    /// A sync answer carrying envelopes given as their JSON (as a node stores them),
+    /// signed without reading and writing each envelope again. `events` is ignored.
+    public func signedAnswer(eventJSON: [Data], with key: NodeKey) -> SignedEnvelope {
+        .sign(wireJSON(eventJSON: eventJSON), with: key)
+    }
+
+    private func wireJSON(eventJSON events: [Data]?) -> Data {
         var out = Data()
-        out.reserveCapacity(160 + (events?.reduce(0) { $0 + $1.payload.count * 4 / 3 + 120 } ?? 0))
+        out.reserveCapacity(160 + (events?.reduce(0) { $0 + $1.count + 1 } ?? 0))
         func put(_ text: String) { out.append(contentsOf: text.utf8) }
         put("{\"clock\":{")
         for (index, entry) in clock.sorted(by: { $0.key < $1.key }).enumerated() {
@@ -50,7 +60,7 @@ public struct ClockMessage: Codable, Sendable, Equatable {
             put(",\"events\":[")
             for (index, envelope) in events.enumerated() {
                 if index > 0 { put(",") }
-                out.append(envelope.jsonData)
+                out.append(envelope)
             }
             put("]")
         }

@@ -87,17 +87,18 @@ extension ClassroomNode {
         let localID = id
         var pushed = 0
         while true {
-            let batch = try await store.read { tx -> (events: [SignedEnvelope], acked: Int) in
+            let batch = try await store.read { tx -> (events: [Data], acked: Int) in
                 guard let state = try tx.peer(peerID) else { throw StoreError.unknownPeer(peerID.rawValue) }
-                let page = try tx.channelEvents(author: localID, recipient: peerID, after: state.acked,
-                                                limit: Self.batchLimit, maxBytes: Self.batchBytes)
+                let page = try tx.channelEventJSON(author: localID, recipient: peerID, after: state.acked,
+                                                   limit: Self.batchLimit, maxBytes: Self.batchBytes)
                 return (page.events, state.acked)
             }
             guard !batch.events.isEmpty else { return pushed }
+            // The stored envelopes, as they are.
             var body = Data("{\"events\":[".utf8)
             for (index, envelope) in batch.events.enumerated() {
                 if index > 0 { body.append(UInt8(ascii: ",")) }
-                body.append(envelope.jsonData)
+                body.append(envelope)
             }
             body.append(contentsOf: Array("]}".utf8))
             let answer = try await transport.post(body, to: peer.classroom, path: "/p2p/v1/events")
@@ -225,18 +226,21 @@ extension ClassroomNode {
         let peer = clock.author
         let localID = id
         let time = now()
-        let (events, more, state) = try await store.write { tx in
+        try await store.write { tx in
             try tx.recordAcknowledgement(from: peer, applied: clock.applied)
             try tx.recordContact(with: peer, at: time)
-            let page = try tx.channelEvents(author: localID, recipient: peer, after: clock.applied,
-                                            limit: Self.syncPageLimit, maxBytes: Self.batchBytes)
+        }
+        // The page is read apart from the writer, state and events from one snapshot.
+        let (events, more, state) = try await store.read { tx in
             guard let state = try tx.peer(peer) else { throw StoreError.unknownPeer(peer.rawValue) }
+            let page = try tx.channelEventJSON(author: localID, recipient: peer, after: clock.applied,
+                                               limit: Self.syncPageLimit, maxBytes: Self.batchBytes)
             return (page.events, page.more, state)
         }
         noteContact(with: peer)
         if clock.missingLocally(localApplied: state.applied) > 0 { syncBells[peer]?.ring() }
         return ClockMessage(clock: PairClock(author: id, peer: peer, sent: state.sent, applied: state.applied),
-                            createdAt: now(), events: events, more: more).signed(with: key)
+                            createdAt: now(), events: [], more: more).signedAnswer(eventJSON: events, with: key)
     }
 
     // MARK: Reachability

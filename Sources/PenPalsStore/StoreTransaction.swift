@@ -76,10 +76,20 @@ public struct StoreTransaction {
     /// at most `limit` of them and about `maxBytes` of envelope JSON (at least one).
     /// `more` tells whether further events remain.
     public func channelEvents(author: NodeID, recipient: NodeID, after: Int, limit: Int, maxBytes: Int) throws -> (events: [SignedEnvelope], lastSeq: Int, more: Bool) {
-        let rows = try Row.fetchCursor(db, sql: """
+        let page = try channelEventJSON(author: author, recipient: recipient, after: after, limit: limit, maxBytes: maxBytes)
+        let envelopes = try page.events.map { data in
+            try SignedEnvelope(ownJSON: data) ?? WireJSON.decode(SignedEnvelope.self, from: data)
+        }
+        return (envelopes, page.lastSeq, page.more)
+    }
+
+    /// As `channelEvents`, but each envelope's JSON exactly as stored, for sending on
+    /// as it is (a push or a sync answer) without reading and writing it again.
+    public func channelEventJSON(author: NodeID, recipient: NodeID, after: Int, limit: Int, maxBytes: Int) throws -> (events: [Data], lastSeq: Int, more: Bool) {
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT seq, envelope FROM event WHERE author = ? AND recipient = ? AND seq > ? ORDER BY seq LIMIT ?
-            """, arguments: [author.rawValue, recipient.rawValue, after, min(limit, Int.max - 1) + 1])
-        var envelopes: [SignedEnvelope] = []
+            """), arguments: [author.rawValue, recipient.rawValue, after, min(limit, Int.max - 1) + 1])
+        var envelopes: [Data] = []
         var bytes = 0
         var lastSeq = after
         var more = false
@@ -89,7 +99,7 @@ public struct StoreTransaction {
                 more = true
                 break
             }
-            envelopes.append(try SignedEnvelope(ownJSON: data) ?? WireJSON.decode(SignedEnvelope.self, from: data))
+            envelopes.append(data)
             bytes += data.count + 1
             lastSeq = row["seq"]
         }

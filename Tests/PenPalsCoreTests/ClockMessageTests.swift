@@ -40,6 +40,15 @@ struct ClockMessageTests {
         }
     }
 
+    @Test("an answer signed from stored envelope JSON is the same payload as one from the envelopes")
+    func answerFromStoredJSON() {
+        let events = (1...3).map { SignedEnvelope.sign(Data("{\"n\":\($0)}".utf8), with: nodes.a) }
+        let message = ClockMessage(clock: clockAB, createdAt: december1, events: events, more: true)
+        let answer = message.signedAnswer(eventJSON: events.map(\.jsonData), with: nodes.a)
+        #expect(answer.payload == message.wireJSON)
+        #expect(answer.isSigned(by: nodes.a.id))
+    }
+
     @Test("a sync request carries v, an answer carries events and more")
     func requestAndAnswer() throws {
         let request = ClockMessage(clock: clockAB, createdAt: december1, version: 1)
