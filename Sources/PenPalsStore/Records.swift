@@ -23,6 +23,24 @@ public struct PeerState: Codable, Sendable, Equatable, FetchableRecord, Persista
     }
 
     public var outboxDepth: Int { max(0, sent - acked) }
+
+    /// Read by column, not through `Decodable` (GRDB's decoder builds a dictionary
+    /// of the row for every read, and the peer is read on every request).
+    public init(row: Row) throws {
+        nodeID = row["node_id"]
+        name = row["name"]
+        displayName = row["display_name"]
+        url = row["url"]
+        sent = row["sent"]
+        acked = row["acked"]
+        applied = row["applied"]
+        lastContact = row["last_contact"]
+    }
+
+    public init(nodeID: String, name: String, displayName: String, url: String, sent: Int, acked: Int, applied: Int, lastContact: Double?) {
+        (self.nodeID, self.name, self.displayName, self.url) = (nodeID, name, displayName, url)
+        (self.sent, self.acked, self.applied, self.lastContact) = (sent, acked, applied, lastContact)
+    }
 }
 
 /// One row of `event`: an event of a channel in either direction, with its exact envelope.
@@ -63,6 +81,22 @@ struct InvitationRecord: Codable, FetchableRecord, PersistableRecord {
         case id, title, startTime = "start_time", endTime = "end_time", senderID = "sender_id", receiverID = "receiver_id"
         case status, createdAt = "created_at", problemCode = "problem_code", problemMessage = "problem_message"
         case problemRetrying = "problem_retrying", updatedAt = "updated_at"
+    }
+
+    /// Read by column, not through `Decodable` (see `PeerState.init(row:)`).
+    init(row: Row) throws {
+        id = row["id"]
+        title = row["title"]
+        startTime = row["start_time"]
+        endTime = row["end_time"]
+        senderID = row["sender_id"]
+        receiverID = row["receiver_id"]
+        status = row["status"]
+        createdAt = row["created_at"]
+        problemCode = row["problem_code"]
+        problemMessage = row["problem_message"]
+        problemRetrying = row["problem_retrying"]
+        updatedAt = row["updated_at"]
     }
 
     init(_ invitation: Invitation, updatedAt: Date) {
