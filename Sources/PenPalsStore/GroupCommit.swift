@@ -11,7 +11,9 @@ import Synchronization
 final class GroupCommit: Sendable {
     private struct Request: Sendable {
         /// Applies the request inside the batch's transaction; returns how to answer its caller.
-        let apply: @Sendable (Database) -> @Sendable () -> Void
+        /// Alone in its batch, it runs without a savepoint of its own and its error rolls
+        /// the transaction back; with others, its savepoint keeps their work apart.
+        let apply: @Sendable (Database, _ alone: Bool) throws -> @Sendable () -> Void
         /// Answers the caller when the whole batch failed to commit.
         let fail: @Sendable (any Error) -> Void
     }
@@ -31,7 +33,11 @@ final class GroupCommit: Sendable {
     func submit<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let request = Request(
-                apply: { db in
+                apply: { db, alone in
+                    if alone {
+                        let value = try updates(db)
+                        return { continuation.resume(returning: value) }
+                    }
                     do {
                         var result: T?
                         try db.inSavepoint {
@@ -68,7 +74,8 @@ final class GroupCommit: Sendable {
             }
             guard !batch.isEmpty else { return }
             do {
-                let answers = try await writer.write { db in batch.map { $0.apply(db) } }
+                let alone = batch.count == 1
+                let answers = try await writer.write { db in try batch.map { try $0.apply(db, alone) } }
                 answers.forEach { $0() }
             } catch {
                 batch.forEach { $0.fail(error) }
