@@ -49,6 +49,20 @@ extension SignedEnvelope: JSONValueReadable {
     }
 }
 
+extension SignedEnvelope {
+    /// A JSON array of envelopes (a sync answer's `events`, a push's body), or nil if any is not one.
+    public static func list(json: JSONValue?) -> [SignedEnvelope]? {
+        guard let items = json?.array else { return nil }
+        var envelopes: [SignedEnvelope] = []
+        envelopes.reserveCapacity(items.count)
+        for item in items {
+            guard let envelope = SignedEnvelope(json: item) else { return nil }
+            envelopes.append(envelope)
+        }
+        return envelopes
+    }
+}
+
 extension EventPayload: JSONValueReadable {
     public init?(json: JSONValue) {
         guard let v = json["v"]?.integer, let id = json["id"]?.string,
@@ -74,13 +88,7 @@ extension ClockMessage: JSONValueReadable {
             message.v = number
         }
         if let events {
-            guard let list = events.array else { return nil }
-            var envelopes: [SignedEnvelope] = []
-            envelopes.reserveCapacity(list.count)
-            for item in list {
-                guard let envelope = SignedEnvelope(json: item) else { return nil }
-                envelopes.append(envelope)
-            }
+            guard let envelopes = SignedEnvelope.list(json: events) else { return nil }
             message.events = envelopes
         }
         if let more {

@@ -236,9 +236,14 @@ extension ClassroomNode {
     }
 
     private func retryLater(_ job: MeetingJob, after delay: TimeInterval, error: String, keepDoubt: Bool) async throws {
+        try await reschedule(job, state: keepDoubt ? .creating : .pending, after: delay, error: error)
+    }
+
+    /// Counts the failed attempt and sets the job's next one `delay` seconds from now.
+    private func reschedule(_ job: MeetingJob, state: MeetingJob.State, after delay: TimeInterval, error: String) async throws {
         let time = now()
         var next = job
-        next.state = keepDoubt ? .creating : .pending
+        next.state = state
         next.attempts = job.attempts + 1
         next.nextAttempt = time.addingTimeInterval(delay).timeIntervalSince1970
         next.lastError = error
@@ -376,13 +381,6 @@ extension ClassroomNode {
     }
 
     private func retryDeletion(_ job: MeetingJob, after delay: TimeInterval, error: String) async throws {
-        let time = now()
-        var next = job
-        next.attempts = job.attempts + 1
-        next.nextAttempt = time.addingTimeInterval(delay).timeIntervalSince1970
-        next.lastError = error
-        next.updatedAt = time.timeIntervalSince1970
-        let job = next
-        try await store.write { try $0.save(job) }
+        try await reschedule(job, state: .deleting, after: delay, error: error)
     }
 }

@@ -28,7 +28,7 @@ public struct StoreTransaction {
     }
 
     /// Writes the pair's counters and last contact of `state` (the other columns are the config's).
-    public func saveCounters(_ state: PeerState) throws {
+    private func saveCounters(_ state: PeerState) throws {
         try db.cachedStatement(sql: "UPDATE peer SET sent = ?, acked = ?, applied = ?, last_contact = ? WHERE node_id = ?")
             .execute(arguments: [state.sent, state.acked, state.applied, state.lastContact, state.nodeID])
     }
@@ -141,12 +141,6 @@ public struct StoreTransaction {
             UPDATE peer SET applied = MAX(applied, ?), acked = MAX(acked, MIN(?, sent)), last_contact = ?
             WHERE node_id = ?
             """).execute(arguments: [applied, acknowledged ?? 0, time.timeIntervalSince1970, peer.rawValue])
-    }
-
-    /// Records that the events of `peer` up to `seq` are applied (they were stored applied).
-    public func advanceApplied(from peer: NodeID, to seq: Int) throws {
-        try db.cachedStatement(sql: "UPDATE peer SET applied = ? WHERE node_id = ? AND applied < ?")
-            .execute(arguments: [seq, peer.rawValue, seq])
     }
 
     /// An incoming event waiting to be applied.

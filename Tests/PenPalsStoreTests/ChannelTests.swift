@@ -257,6 +257,25 @@ struct PeerTests {
         }
     }
 
+    @Test("recordBatch moves applied and acked only forward, acked never beyond what was sent, and notes the contact")
+    func batchCounters() async throws {
+        let f = try await StoreFixture()
+        for _ in 1...3 { try await f.append(.accept(invitationID: someInvitation), to: f.b) }
+        let bID = f.b.id
+        try await f.store.write { tx in try tx.recordBatch(from: bID, applied: 5, acknowledged: 2, at: t0) }
+        var state = try await f.peer(f.b)
+        #expect([state.applied, state.acked, state.sent] == [5, 2, 3] as [Int])
+        #expect(state.lastContact == Optional(t0.timeIntervalSince1970))
+        let later = t0.addingTimeInterval(60)
+        try await f.store.write { tx in try tx.recordBatch(from: bID, applied: 4, acknowledged: nil, at: later) }
+        state = try await f.peer(f.b)
+        #expect([state.applied, state.acked] == [5, 2] as [Int], "nothing goes backwards")
+        #expect(state.lastContact == Optional(later.timeIntervalSince1970))
+        try await f.store.write { tx in try tx.recordBatch(from: bID, applied: 6, acknowledged: 10, at: later) }
+        state = try await f.peer(f.b)
+        #expect([state.applied, state.acked] == [6, 3] as [Int], "acked stops at what was sent")
+    }
+
     @Test("upsertPeer updates name and URL but keeps the pair's counters; peers are listed by name")
     func upsertKeepsCounters() async throws {
         let f = try await StoreFixture()
@@ -271,7 +290,7 @@ struct PeerTests {
         #expect(state.displayName == "Renamed")
         #expect(state.url == "http://example.org/b")
         #expect(state.sent == 1)
-        #expect(state.lastContact == t0.timeIntervalSince1970)
+        #expect(state.lastContact == Optional(t0.timeIntervalSince1970))
         let names = try await f.store.read { tx in try tx.peers().map(\.name) }
         #expect(names == ["a-first", "c-room"])
     }

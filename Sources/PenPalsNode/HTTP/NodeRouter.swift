@@ -186,13 +186,7 @@ struct Batch: Decodable, JSONValueReadable {
     var events: [SignedEnvelope]
 
     init?(json: JSONValue) {
-        guard let list = json["events"]?.array else { return nil }
-        var events: [SignedEnvelope] = []
-        events.reserveCapacity(list.count)
-        for item in list {
-            guard let envelope = SignedEnvelope(json: item) else { return nil }
-            events.append(envelope)
-        }
+        guard let events = SignedEnvelope.list(json: json["events"]) else { return nil }
         self.events = events
     }
 }
