@@ -1,7 +1,6 @@
 import Foundation
 import PenPalsCore
 import PenPalsStore
-import Synchronization
 
 /// Receiving and applying peers' events (protocol v1, `POST /p2p/v1/events`).
 extension ClassroomNode {
@@ -20,39 +19,14 @@ extension ClassroomNode {
         return acknowledgement(to: author, state: peer)
     }
 
-    /// Opens every envelope, mapping the first refusal to its HTTP answer. A large
-    /// batch (a sync page) is checked on every core: signature checks are most of it.
+    /// Opens every envelope, mapping the first refusal to its HTTP answer. (A sync
+    /// page is opened in chunks, each while the store's writer stores the one before,
+    /// which keeps both cores busy without holding a thread of the pool for long.)
     func open(_ envelopes: [SignedEnvelope]) throws -> [OpenedEvent] {
-        let localID = id
-        let directory = directory
-        let results: [Result<OpenedEvent, ProtocolError>]
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        // Only for big batches (sync pages): it holds the calling thread of the concurrency pool meanwhile.
-        if envelopes.count >= 256, cores > 1 {
-            let slots = Mutex([Result<OpenedEvent, ProtocolError>?](repeating: nil, count: envelopes.count))
-            let chunk = (envelopes.count + cores - 1) / cores
-            DispatchQueue.concurrentPerform(iterations: cores) { part in
-                let range = (part * chunk)..<min(envelopes.count, (part + 1) * chunk)
-                guard !range.isEmpty else { return }
-                let opened = range.map { index in
-                    Result { () throws(ProtocolError) in
-                        try EventSealing.open(envelopes[index], localID: localID, cipherFor: directory.cipher(for:))
-                    }
-                }
-                slots.withLock { slots in
-                    for (index, result) in zip(range, opened) { slots[index] = result }
-                }
-            }
-            results = slots.withLock { $0.map { $0! } }
-        } else {
-            results = envelopes.map { envelope in
-                Result { () throws(ProtocolError) in
-                    try EventSealing.open(envelope, localID: localID, cipherFor: directory.cipher(for:))
-                }
-            }
-        }
         do {
-            return try results.map { result throws(ProtocolError) in try result.get() }
+            return try envelopes.map { envelope throws(ProtocolError) in
+                try EventSealing.open(envelope, localID: id, cipherFor: directory.cipher(for:))
+            }
         } catch {
             logger.warning("refused peer events", metadata: ["reason": "\(error.message)"])
             throw APIError.from(error)
