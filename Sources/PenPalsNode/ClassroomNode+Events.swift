@@ -58,11 +58,12 @@ extension ClassroomNode {
                 // author meanwhile, so `sent` is the database's, not `before`'s).
                 try tx.recordBatch(from: author, applied: applied, acknowledged: events.map(\.clock.applied).max(), at: time)
                 // Events that waited beyond a gap this batch filled, and whether a gap remains.
-                if try tx.highestReceived(from: author) > applied {
+                let highest = try tx.highestReceived(from: author)
+                if highest > applied {
                     try self.applyReady(from: author, in: tx, effects: &effects)
                 }
                 guard let state = try tx.peer(author) else { throw StoreError.unknownPeer(author.rawValue) }
-                if try tx.highestReceived(from: author) > state.applied {
+                if highest > state.applied {
                     effects.syncWith.insert(author)
                 }
                 return (new, state, effects)
