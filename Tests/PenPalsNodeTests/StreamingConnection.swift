@@ -10,6 +10,11 @@ final class StreamingConnection: Sendable {
     private let queue = DispatchQueue(label: "streaming-connection")
 
     /// Connects and sends `method path` with `headers` and `body`.
+    ///
+    /// The socket is closed by `deinit` alone, also when this throws (Swift runs
+    /// `deinit` once every property is set): closing it here as well closed the
+    /// descriptor twice, and the second close could take a descriptor another
+    /// thread had just been given — a node's connection or database file.
     init(port: Int, method: String = "GET", path: String, headers: [String: String], body: Data? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket failed") }
@@ -20,10 +25,7 @@ final class StreamingConnection: Sendable {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else {
-            close(fd)
-            throw TestFailure("cannot connect to 127.0.0.1:\(port)")
-        }
+        guard connected == 0 else { throw TestFailure("cannot connect to 127.0.0.1:\(port)") }
         var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var request = "\(method) \(path) HTTP/1.1\r\n"
@@ -32,13 +34,10 @@ final class StreamingConnection: Sendable {
         for (name, value) in fields { request += "\(name): \(value)\r\n" }
         request += "\r\n"
         let bytes = Array(request.utf8) + Array(body ?? Data())
-        guard send(fd, bytes, bytes.count, 0) == bytes.count else {
-            close(fd)
-            throw TestFailure("cannot send the request")
-        }
+        guard send(fd, bytes, bytes.count, 0) == bytes.count else { throw TestFailure("cannot send the request") }
     }
 
-    deinit { close(fd) }
+    deinit { if fd >= 0 { close(fd) } }
 
     /// Everything received so far, as text.
     var text: String { String(decoding: received.withLock { $0.data }, as: UTF8.self) }
