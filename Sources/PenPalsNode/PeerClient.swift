@@ -9,12 +9,10 @@ import Webex
 public struct PeerClient: PeerTransport {
     let session: URLSession
 
+    /// Peers share the process's sessions (see `URLSessionPool`): a node that stops
+    /// leaves no session to tear down.
     public init(timeout: TimeInterval = 15) {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = timeout * 2
-        configuration.httpMaximumConnectionsPerHost = 4
-        self.session = URLSession(configuration: configuration)
+        session = URLSessionPool.shared.session(.init(requestTimeout: timeout, resourceTimeout: timeout * 2, connectionsPerHost: 4))
     }
 
     enum Failure: Error, CustomStringConvertible {
