@@ -108,7 +108,9 @@ final class TestNetwork: Sendable {
         settings.acceptWait = acceptWait
         configure(&settings)
         var logger = Logger(label: "node.\(name)")
-        logger.logLevel = ProcessInfo.processInfo.environment["PENPALS_TEST_LOG"] != nil ? .debug : .critical
+        // PENPALS_TEST_LOG=debug (or error, …) shows the nodes' log; "1" means debug.
+        let wanted = ProcessInfo.processInfo.environment["PENPALS_TEST_LOG"]
+        logger.logLevel = wanted.map { Logger.Level(rawValue: $0) ?? .debug } ?? .critical
         let store = try NodeStore(path: me.dataDir.appendingPathComponent("penpals.sqlite").path)
         let node = try await ClassroomNode(settings: settings, store: store, logger: logger, now: now)
         let (started, continuation) = AsyncStream.makeStream(of: Int.self)
@@ -188,9 +190,6 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A port that was free a moment ago on 127.0.0.1, chosen below the kernel's
-/// ephemeral range so that outgoing connections of other tests do not take it
-/// before the server binds it.
 /// The next port `freePort` tries. Ports are handed out in turn from a random start,
 /// so two tests running at once never receive the same one (a random pick for each
 /// did: two tests drew the same port and the second server could not bind).
