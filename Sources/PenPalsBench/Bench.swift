@@ -12,6 +12,15 @@ import Synchronization
 struct Bench {
     static func main() async throws {
         let arguments = CommandLine.arguments.dropFirst()
+        if arguments.contains("--help") || arguments.contains("-h") {
+            print("""
+                usage: penpals-bench [--history N] [--catch-up N,N,...] [--ingest N]
+                  --history   events already in sync before each catch-up (default 100000)
+                  --catch-up  missed events to reconcile, one run per size; empty skips (default 1000,10000,100000)
+                  --ingest    events for the ingest runs; 0 skips (default 20000)
+                """)
+            return
+        }
         let history = Int(value(of: "--history", in: arguments) ?? "") ?? 100_000
         let sizes = (value(of: "--catch-up", in: arguments) ?? "1000,10000,100000").split(separator: ",").compactMap { Int($0) }
         let ingestCount = Int(value(of: "--ingest", in: arguments) ?? "") ?? 20_000
@@ -19,8 +28,8 @@ struct Bench {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         print("penpals-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, stores in \(folder.path) (synchronous=FULL)")
-        try await catchUp(history: history, sizes: sizes, folder: folder)
-        try await ingest(count: ingestCount, folder: folder)
+        if !sizes.isEmpty { try await catchUp(history: history, sizes: sizes, folder: folder) }
+        if ingestCount >= 4 { try await ingest(count: ingestCount, folder: folder) }
     }
 
     static func value(of flag: String, in arguments: ArraySlice<String>) -> String? {
