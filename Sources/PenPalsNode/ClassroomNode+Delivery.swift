@@ -9,7 +9,7 @@ extension ClassroomNode {
     static let batchBytes = 900_000
     static let syncPageLimit = 1_000
     /// Events of a sync page checked and stored together.
-    static let syncChunk = 250
+    static let syncChunk = 500
     static let backoffCap: Double = 300
 
     /// Keeps channel self → `peer` delivered: reconciles on start and every
@@ -119,6 +119,11 @@ extension ClassroomNode {
         } catch {
             throw PeerClient.Failure.badAnswer(error.message)
         }
+        return try await believe(clock, from: peer)
+    }
+
+    /// Records what an already checked signed clock of `peer` acknowledges.
+    func believe(_ clock: PairClock, from peer: NodeID) async throws -> Int {
         let time = now()
         let (acked, applied) = try await store.write { tx in
             let acked = try tx.recordAcknowledgement(from: peer, applied: clock.applied)
@@ -148,8 +153,9 @@ extension ClassroomNode {
                                        createdAt: now(), version: EventPayload.version).signed(with: key)
             let answer = try await transport.post(request.jsonData, to: peer.classroom, path: "/p2p/v1/sync")
             let message: ClockMessage
+            let clock: PairClock
             do {
-                (message, _) = try ClockMessage.open(answer, expectedAuthor: peerID, localID: id) { $0 == peerID }
+                (message, clock) = try ClockMessage.open(answer, expectedAuthor: peerID, localID: id) { $0 == peerID }
             } catch {
                 throw PeerClient.Failure.badAnswer(error.message)
             }
@@ -160,7 +166,7 @@ extension ClassroomNode {
             for start in stride(from: 0, to: envelopes.count, by: Self.syncChunk) {
                 let events: [OpenedEvent]
                 do {
-                    events = try open(Array(envelopes[start..<min(start + Self.syncChunk, envelopes.count)]))
+                    events = try await openOnTwoCores(envelopes[start..<min(start + Self.syncChunk, envelopes.count)])
                     guard events.allSatisfy({ $0.payload.from == peerID }) else {
                         throw PeerClient.Failure.badAnswer("a sync answer carried another node's events")
                     }
@@ -178,7 +184,8 @@ extension ClassroomNode {
                 received += try await last.value
                 progress?(received)
             }
-            _ = try await believe(answer, from: peerID)
+            // The answer was checked once above; a page is not parsed and verified twice.
+            _ = try await believe(clock, from: peerID)
             if message.more != true || envelopes.isEmpty { break }
         }
         let sent = try await pushOutbox(to: peer)
