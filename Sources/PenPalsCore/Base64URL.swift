@@ -11,32 +11,51 @@ public enum Base64URL {
     }()
 
     public static func encode<D: DataProtocol>(_ bytes: D) -> String {
-        let input = Array(bytes)
-        var output = [UInt8]()
-        output.reserveCapacity((input.count * 4 + 2) / 3)
-        var index = 0
-        while index + 3 <= input.count {
-            let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
-            output.append(alphabet[Int(chunk >> 18 & 63)])
-            output.append(alphabet[Int(chunk >> 12 & 63)])
-            output.append(alphabet[Int(chunk >> 6 & 63)])
-            output.append(alphabet[Int(chunk & 63)])
-            index += 3
+        let output: [UInt8] = if let data = bytes as? Data { encodedBytes(data) } else { encodedBytes(Array(bytes)) }
+        // Only ASCII is written: no validation needed.
+        return String(unsafeUninitializedCapacity: output.count) { buffer in
+            _ = buffer.initialize(fromContentsOf: output)
+            return output.count
         }
-        switch input.count - index {
-        case 1:
-            let chunk = UInt32(input[index]) << 16
-            output.append(alphabet[Int(chunk >> 18 & 63)])
-            output.append(alphabet[Int(chunk >> 12 & 63)])
-        case 2:
-            let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8
-            output.append(alphabet[Int(chunk >> 18 & 63)])
-            output.append(alphabet[Int(chunk >> 12 & 63)])
-            output.append(alphabet[Int(chunk >> 6 & 63)])
-        default:
-            break
+    }
+
+    /// The base64url text of `bytes`, as ASCII bytes: written in place into a buffer
+    /// of the final size (a sync answer's payload is a megabyte).
+    public static func encodedBytes<C: ContiguousBytes>(_ bytes: C) -> [UInt8] {
+        bytes.withUnsafeBytes { input in
+            let count = (input.count * 4 + 2) / 3
+            return alphabet.withUnsafeBufferPointer { alphabet in
+                [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+                    var index = 0
+                    var out = 0
+                    while index + 3 <= input.count {
+                        let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
+                        buffer[out] = alphabet[Int(chunk >> 18 & 63)]
+                        buffer[out + 1] = alphabet[Int(chunk >> 12 & 63)]
+                        buffer[out + 2] = alphabet[Int(chunk >> 6 & 63)]
+                        buffer[out + 3] = alphabet[Int(chunk & 63)]
+                        index += 3
+                        out += 4
+                    }
+                    switch input.count - index {
+                    case 1:
+                        let chunk = UInt32(input[index]) << 16
+                        buffer[out] = alphabet[Int(chunk >> 18 & 63)]
+                        buffer[out + 1] = alphabet[Int(chunk >> 12 & 63)]
+                        out += 2
+                    case 2:
+                        let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8
+                        buffer[out] = alphabet[Int(chunk >> 18 & 63)]
+                        buffer[out + 1] = alphabet[Int(chunk >> 12 & 63)]
+                        buffer[out + 2] = alphabet[Int(chunk >> 6 & 63)]
+                        out += 3
+                    default:
+                        break
+                    }
+                    initialized = out
+                }
+            }
         }
-        return String(decoding: output, as: UTF8.self)
     }
 
     /// Decodes strict base64url: no padding, no whitespace, only the URL-safe alphabet,

@@ -67,7 +67,15 @@ public struct SignedEnvelope: Sendable, Equatable, Codable {
 
     /// The envelope as its JSON object, written directly (no encoder round trip).
     public var jsonData: Data {
-        Data("{\"payload\":\"\(Base64URL.encode(payload))\",\"sig\":\"\(Base64URL.encode(signature))\"}".utf8)
+        // base64url never needs escaping in JSON: the bytes go in as they are.
+        let payloadText = Base64URL.encodedBytes(payload), signatureText = Base64URL.encodedBytes(signature)
+        var out = Data(capacity: payloadText.count + signatureText.count + 24)
+        out.append(contentsOf: #"{"payload":""#.utf8)
+        out.append(contentsOf: payloadText)
+        out.append(contentsOf: #"","sig":""#.utf8)
+        out.append(contentsOf: signatureText)
+        out.append(contentsOf: #""}"#.utf8)
+        return out
     }
 }
 

@@ -31,6 +31,17 @@ struct Base64URLTests {
         }
     }
 
+    @Test("agrees with Foundation's base64 (URL alphabet, no padding) up to a megabyte")
+    func agreesWithFoundation() {
+        for count in Array(0...64) + [1_000, 65_537, 1_000_000] {
+            let bytes = SecureRandom.bytes(count)
+            let expected = bytes.base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            #expect(Base64URL.encode(bytes) == expected, "length \(count)")
+            #expect(Base64URL.encodedBytes(bytes) == Array(expected.utf8), "length \(count)")
+        }
+    }
+
     @Test("refuses padding, the standard alphabet, whitespace and other characters", arguments: [
         "Zg==", "Zg=", "Zm8=", "=", "ab+c", "ab/c", "+/+/", " Zm9v", "Zm9v ", "Zm 9v", "Zm9v\n", "\tZm9v", "Zm9vé", "Zm9v.",
     ])
