@@ -59,9 +59,20 @@ enum JSONResponse {
     /// (the contract's envelope in an envelope); compression takes that back to about
     /// the envelopes' own size on the wire.
     static func data(_ data: Data, compressingFor request: Request) -> Response {
-        guard data.count >= 1024, acceptsGzip(request.headers[values: .acceptEncoding]) else { return self.data(data) }
+        guard acceptsGzip(request.headers[values: .acceptEncoding]) else { return self.data(data) }
+        return self.data(data, gzipped: gzip(data))
+    }
+
+    /// `data` as gzip when it is worth compressing (1 KiB and more), else nil.
+    static func gzip(_ data: Data) -> ByteBuffer? {
+        guard data.count >= 1024 else { return nil }
         var plain = ByteBuffer(bytes: data)
-        guard let packed = try? plain.compress(with: .gzip(configuration: .init(compressionLevel: .fastestCompression))) else { return self.data(data) }
+        return try? plain.compress(with: .gzip(configuration: .init(compressionLevel: .fastestCompression)))
+    }
+
+    /// The JSON as `packed` (its gzip, made beforehand) when there is one, else as it is.
+    static func data(_ data: Data, gzipped packed: ByteBuffer?) -> Response {
+        guard let packed else { return self.data(data) }
         return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .contentEncoding: "gzip",
                                                .vary: "Accept-Encoding"],
                         body: .init(byteBuffer: packed))

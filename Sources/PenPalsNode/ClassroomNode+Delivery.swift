@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import PenPalsCore
 import PenPalsStore
 
@@ -224,6 +225,41 @@ extension ClassroomNode {
     /// Answers a peer's sync request with the events it has not applied, at most
     /// one page; believes the request's clock as an acknowledgement.
     public func answerSync(_ envelope: SignedEnvelope) async throws -> SignedEnvelope {
+        let (peer, clock) = try await acknowledgeSyncRequest(envelope)
+        return try await syncPage(for: peer, after: clock.applied, gzip: false).envelope
+    }
+
+    /// `answerSync` as the HTTP route serves it: the answer's JSON and, when the peer
+    /// accepts gzip, its compressed form. When more pages remain, the next one is
+    /// prepared (read, signed, compressed) while the peer checks this one, and served
+    /// if the peer's next clock asks for exactly it and the pair's counters have not
+    /// changed meanwhile: a page's content depends on nothing else.
+    func syncAnswer(to envelope: SignedEnvelope, gzip: Bool) async throws -> SyncPage {
+        let (peer, clock) = try await acknowledgeSyncRequest(envelope)
+        var ready: SyncPage?
+        if let prepared = preparedSync.withLock({ $0.removeValue(forKey: peer) }), prepared.after == clock.applied,
+           prepared.gzip == gzip, ContinuousClock.now - prepared.startedAt < .seconds(30),
+           let state = try await store.read({ try $0.peer(peer) }),
+           let made = await prepared.page.value, made.sent == state.sent, made.applied == state.applied {
+            ready = made
+            preparedSyncHits.add(1, ordering: .relaxed)
+        }
+        let answer: SyncPage
+        if let ready {
+            answer = ready
+        } else {
+            answer = try await syncPage(for: peer, after: clock.applied, gzip: gzip)
+        }
+        if answer.more {
+            let next = PreparedSync(after: answer.lastSeq, gzip: gzip, startedAt: .now,
+                                    page: Task { try? await self.syncPage(for: peer, after: answer.lastSeq, gzip: gzip) })
+            preparedSync.withLock { $0[peer] = next }
+        }
+        return answer
+    }
+
+    /// Checks a sync request and believes its clock; returns who asked and that clock.
+    private func acknowledgeSyncRequest(_ envelope: SignedEnvelope) async throws -> (NodeID, PairClock) {
         let (_, clock): (ClockMessage, PairClock)
         do {
             (_, clock) = try ClockMessage.open(envelope, expectedAuthor: nil, localID: id) { self.directory.peers[$0] != nil }
@@ -231,23 +267,34 @@ extension ClassroomNode {
             throw APIError.from(error)
         }
         let peer = clock.author
-        let localID = id
         let time = now()
-        try await store.write { tx in
+        let state = try await store.write { tx in
             try tx.recordAcknowledgement(from: peer, applied: clock.applied)
             try tx.recordContact(with: peer, at: time)
+            return try tx.peer(peer)
         }
-        // The page is read apart from the writer, state and events from one snapshot.
-        let (events, more, state) = try await store.read { tx in
-            guard let state = try tx.peer(peer) else { throw StoreError.unknownPeer(peer.rawValue) }
-            let page = try tx.channelEventJSON(author: localID, recipient: peer, after: clock.applied,
-                                               limit: Self.syncPageLimit, maxBytes: Self.batchBytes)
-            return (page.events, page.more, state)
-        }
+        guard let state else { throw StoreError.unknownPeer(peer.rawValue) }
         noteContact(with: peer)
         if clock.missingLocally(localApplied: state.applied) > 0 { syncBells[peer]?.ring() }
-        return ClockMessage(clock: PairClock(author: id, peer: peer, sent: state.sent, applied: state.applied),
-                            createdAt: now(), events: [], more: more).signedAnswer(eventJSON: events, with: key)
+        return (peer, clock)
+    }
+
+    /// The signed answer with the events of channel self → `peer` above `after`, at
+    /// most one page; the page is read apart from the writer, counters and events
+    /// from one snapshot.
+    private func syncPage(for peer: NodeID, after: Int, gzip: Bool) async throws -> SyncPage {
+        let localID = id
+        let (events, lastSeq, more, state) = try await store.read { tx in
+            guard let state = try tx.peer(peer) else { throw StoreError.unknownPeer(peer.rawValue) }
+            let page = try tx.channelEventJSON(author: localID, recipient: peer, after: after,
+                                               limit: Self.syncPageLimit, maxBytes: Self.batchBytes)
+            return (page.events, page.lastSeq, page.more, state)
+        }
+        let envelope = ClockMessage(clock: PairClock(author: id, peer: peer, sent: state.sent, applied: state.applied),
+                                    createdAt: now(), events: [], more: more).signedAnswer(eventJSON: events, with: key)
+        let json = envelope.jsonData
+        return SyncPage(envelope: envelope, json: json, gzip: gzip ? JSONResponse.gzip(json) : nil,
+                        sent: state.sent, applied: state.applied, lastSeq: lastSeq, more: more)
     }
 
     // MARK: Reachability
@@ -288,4 +335,25 @@ extension ClassroomNode {
         logger.info("peer unreachable", metadata: ["peer": "\(peer)", "retry_in_s": "\(Int(delay))", "error": "\(error)"])
         return .milliseconds(Int(delay * 1000))
     }
+}
+
+/// One page of a sync answer, as it is sent: the signed answer, its JSON and, for a
+/// peer that accepts it, the JSON gzip-compressed; with the pair's counters it was
+/// made from.
+struct SyncPage: Sendable {
+    var envelope: SignedEnvelope
+    var json: Data
+    var gzip: ByteBuffer?
+    var sent: Int
+    var applied: Int
+    var lastSeq: Int
+    var more: Bool
+}
+
+/// The page a peer will ask for next (the one after `after`), being made.
+struct PreparedSync: Sendable {
+    var after: Int
+    var gzip: Bool
+    var startedAt: ContinuousClock.Instant
+    var page: Task<SyncPage?, Never>
 }

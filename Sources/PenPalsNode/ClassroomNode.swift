@@ -62,6 +62,10 @@ public final class ClassroomNode: Sendable {
     let syncBells: [NodeID: Doorbell]
     let jobBell = Doorbell()
     let peerHealth = Mutex<[NodeID: PeerHealth]>([:])
+    /// Per peer, the next page of the sync it is doing, prepared ahead (see `syncAnswer`).
+    let preparedSync = Mutex<[NodeID: PreparedSync]>([:])
+    /// How many sync answers were served from a prepared page (for the tests).
+    let preparedSyncHits = Atomic<Int>(0)
     let changes = ChangeFeed()
 
     public var id: NodeID { settings.key.id }

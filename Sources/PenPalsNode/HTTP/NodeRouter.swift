@@ -176,7 +176,9 @@ struct PeerRoutes {
         group.post("sync") { request, _ in
             var request = request
             let envelope = try await request.decodeJSON(SignedEnvelope.self)
-            return JSONResponse.data(try await node.answerSync(envelope).jsonData, compressingFor: request)
+            let gzip = JSONResponse.acceptsGzip(request.headers[values: .acceptEncoding])
+            let answer = try await node.syncAnswer(to: envelope, gzip: gzip)
+            return JSONResponse.data(answer.json, gzipped: answer.gzip)
         }
     }
 }
