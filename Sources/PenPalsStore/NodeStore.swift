@@ -23,13 +23,7 @@ public final class NodeStore: Sendable {
         // GRDB's pool sets `synchronous = NORMAL` on its writer when it turns WAL on,
         // after `prepareDatabase`: a commit then reaches the disk only at the next
         // checkpoint. Set FULL again, so every commit is synced before it is acknowledged.
-        // The writer keeps up to 32 MiB of pages (SQLite's default is 2 MiB): with a long
-        // history, applying events touches index pages all over the invitation and
-        // event tables, and each miss is a read from the file.
-        try pool.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-            try db.execute(sql: "PRAGMA cache_size = -32768")
-        }
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         self.writer = pool
         self.commits = GroupCommit(writer: pool)
         try Self.migrator.migrate(pool)
