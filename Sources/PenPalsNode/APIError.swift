@@ -54,16 +54,10 @@ enum JSONResponse {
                  body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    /// The JSON gzip-compressed when the client accepts gzip and the body is worth it.
+    /// `data` as gzip when it is worth compressing (1 KiB and more), else nil.
     /// A sync answer carries its events base64-encoded inside a base64-encoded payload
     /// (the contract's envelope in an envelope); compression takes that back to about
     /// the envelopes' own size on the wire.
-    static func data(_ data: Data, compressingFor request: Request) -> Response {
-        guard acceptsGzip(request.headers[values: .acceptEncoding]) else { return self.data(data) }
-        return self.data(data, gzipped: gzip(data))
-    }
-
-    /// `data` as gzip when it is worth compressing (1 KiB and more), else nil.
     static func gzip(_ data: Data) -> ByteBuffer? {
         guard data.count >= 1024 else { return nil }
         var plain = ByteBuffer(bytes: data)

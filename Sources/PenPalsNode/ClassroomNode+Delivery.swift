@@ -225,7 +225,7 @@ extension ClassroomNode {
     /// Answers a peer's sync request with the events it has not applied, at most
     /// one page; believes the request's clock as an acknowledgement.
     public func answerSync(_ envelope: SignedEnvelope) async throws -> SignedEnvelope {
-        let (peer, clock) = try await acknowledgeSyncRequest(envelope)
+        let (peer, clock, _) = try await acknowledgeSyncRequest(envelope)
         return try await syncPage(for: peer, after: clock.applied, gzip: false).envelope
     }
 
@@ -235,18 +235,13 @@ extension ClassroomNode {
     /// if the peer's next clock asks for exactly it and the pair's counters have not
     /// changed meanwhile: a page's content depends on nothing else.
     func syncAnswer(to envelope: SignedEnvelope, gzip: Bool) async throws -> SyncPage {
-        let (peer, clock) = try await acknowledgeSyncRequest(envelope)
-        var ready: SyncPage?
+        let (peer, clock, state) = try await acknowledgeSyncRequest(envelope)
+        let answer: SyncPage
         if let prepared = preparedSync.withLock({ $0.removeValue(forKey: peer) }), prepared.after == clock.applied,
            prepared.gzip == gzip, ContinuousClock.now - prepared.startedAt < .seconds(30),
-           let state = try await store.read({ try $0.peer(peer) }),
            let made = await prepared.page.value, made.sent == state.sent, made.applied == state.applied {
-            ready = made
+            answer = made
             preparedSyncHits.add(1, ordering: .relaxed)
-        }
-        let answer: SyncPage
-        if let ready {
-            answer = ready
         } else {
             answer = try await syncPage(for: peer, after: clock.applied, gzip: gzip)
         }
@@ -258,8 +253,9 @@ extension ClassroomNode {
         return answer
     }
 
-    /// Checks a sync request and believes its clock; returns who asked and that clock.
-    private func acknowledgeSyncRequest(_ envelope: SignedEnvelope) async throws -> (NodeID, PairClock) {
+    /// Checks a sync request and believes its clock; returns who asked, that clock and
+    /// the pair's counters as the acknowledgement left them.
+    private func acknowledgeSyncRequest(_ envelope: SignedEnvelope) async throws -> (NodeID, PairClock, PeerState) {
         let (_, clock): (ClockMessage, PairClock)
         do {
             (_, clock) = try ClockMessage.open(envelope, expectedAuthor: nil, localID: id) { self.directory.peers[$0] != nil }
@@ -276,7 +272,7 @@ extension ClassroomNode {
         guard let state else { throw StoreError.unknownPeer(peer.rawValue) }
         noteContact(with: peer)
         if clock.missingLocally(localApplied: state.applied) > 0 { syncBells[peer]?.ring() }
-        return (peer, clock)
+        return (peer, clock, state)
     }
 
     /// The signed answer with the events of channel self → `peer` above `after`, at
