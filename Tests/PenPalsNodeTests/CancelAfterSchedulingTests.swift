@@ -98,7 +98,7 @@ struct CancelAfterSchedulingTests {
     @Test func cancelWhileTheCreateCallIsUnderWayDeletesTheMeetingWhenWebexAnswers() async throws {
         try await TestNetwork.with(["a", "b"], acceptWait: .milliseconds(200)) { network in
             try await network.startPair()
-            try await network.fault(["endpoint": "POST /v1/meetings", "delay_ms": 1500, "count": 1])
+            try await network.fault(["endpoint": "POST /v1/meetings", "delay_ms": 3000, "count": 1])
             let id = try await network.inviteAndAccept()
             try await eventually("a's create call is under way") {
                 let job = try await job(id, at: "a", in: network)
