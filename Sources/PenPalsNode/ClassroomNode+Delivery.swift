@@ -162,12 +162,13 @@ extension ClassroomNode {
             }
             let envelopes = message.events ?? []
             // In chunks, each stored (by the store's single writer) while the next is
-            // checked (signatures on another core), in order.
+            // opened, in order. The answer's signature, checked above, covers the bytes of
+            // every event in it: the peer's own events are not verified one by one again.
             var storing: Task<Int, any Error>?
             for start in stride(from: 0, to: envelopes.count, by: Self.syncChunk) {
                 let events: [OpenedEvent]
                 do {
-                    events = try await openOnTwoCores(envelopes[start..<min(start + Self.syncChunk, envelopes.count)])
+                    events = try await openOnTwoCores(envelopes[start..<min(start + Self.syncChunk, envelopes.count)], vouchedBy: peerID)
                     guard events.allSatisfy({ $0.payload.from == peerID }) else {
                         throw PeerClient.Failure.badAnswer("a sync answer carried another node's events")
                     }
@@ -180,6 +181,9 @@ extension ClassroomNode {
                     progress?(received)
                 }
                 storing = Task { try await self.ingest(events, from: peerID).new }
+                // Let it reach the store's writer before this task takes the pool's threads
+                // to open the next chunk.
+                await Task.yield()
             }
             if let last = storing {
                 received += try await last.value

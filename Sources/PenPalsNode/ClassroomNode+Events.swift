@@ -22,10 +22,10 @@ extension ClassroomNode {
     /// Opens every envelope, mapping the first refusal to its HTTP answer. (A sync
     /// page is opened in chunks, each while the store's writer stores the one before,
     /// which keeps both cores busy without holding a thread of the pool for long.)
-    func open(_ envelopes: [SignedEnvelope]) throws -> [OpenedEvent] {
+    func open(_ envelopes: [SignedEnvelope], vouchedBy: NodeID? = nil) throws -> [OpenedEvent] {
         do {
             return try envelopes.map { envelope throws(ProtocolError) in
-                try EventSealing.open(envelope, localID: id, cipherFor: directory.cipher(for:))
+                try EventSealing.open(envelope, localID: id, vouchedBy: vouchedBy, cipherFor: directory.cipher(for:))
             }
         } catch {
             logger.warning("refused peer events", metadata: ["reason": "\(error.message)"])
@@ -34,12 +34,12 @@ extension ClassroomNode {
     }
 
     /// `open` on two cores: the first half on another thread of the pool while
-    /// this one opens the second (Ed25519 verification is most of a sync's work).
-    func openOnTwoCores(_ envelopes: ArraySlice<SignedEnvelope>) async throws -> [OpenedEvent] {
+    /// this one opens the second.
+    func openOnTwoCores(_ envelopes: ArraySlice<SignedEnvelope>, vouchedBy: NodeID?) async throws -> [OpenedEvent] {
         let half = envelopes.count / 2
-        guard half >= 16 else { return try open(Array(envelopes)) }
-        async let first = open(Array(envelopes.prefix(half)))
-        let second = try open(Array(envelopes.dropFirst(half)))
+        guard half >= 16 else { return try open(Array(envelopes), vouchedBy: vouchedBy) }
+        async let first = open(Array(envelopes.prefix(half)), vouchedBy: vouchedBy)
+        let second = try open(Array(envelopes.dropFirst(half)), vouchedBy: vouchedBy)
         return try await first + second
     }
 
@@ -55,7 +55,9 @@ extension ClassroomNode {
                 guard let before = try tx.peer(author) else { throw StoreError.unknownPeer(author.rawValue) }
                 // The common case: events arrive in order and are applied as they are stored.
                 var applied = before.applied
-                for event in events.sorted(by: { $0.payload.seq < $1.payload.seq }) {
+                // Sorted only when they came out of order (a sort copies every event).
+                let inOrder = zip(events, events.dropFirst()).allSatisfy { $0.payload.seq < $1.payload.seq }
+                for event in inOrder ? events : events.sorted(by: { $0.payload.seq < $1.payload.seq }) {
                     let next = event.payload.seq == applied + 1
                     guard try tx.storeIncoming(event, now: time, applied: next) == .stored else { continue }
                     new += 1

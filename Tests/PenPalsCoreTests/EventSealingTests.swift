@@ -141,6 +141,29 @@ struct EventSealingTests {
         #expect(protocolError { try openAtB(envelope) } == .badSignature)
     }
 
+    @Test("inside a payload its author signed, an event of that author is not verified again; anyone else's is")
+    func vouchedByTheCarrier() throws {
+        let cipher = nodes.cipher(nodes.b, nodes.a)
+        let a = nodes.a.id
+        func open(_ envelope: SignedEnvelope, vouchedBy: NodeID) throws(ProtocolError) -> OpenedEvent {
+            try EventSealing.open(envelope, localID: nodes.b.id, vouchedBy: vouchedBy, cipherFor: { $0 == a ? cipher : nil })
+        }
+        // The same bytes as A made them, under a signature that is not A's: the carrier's
+        // signature is the one that authenticates them.
+        let event = sealed()
+        let foreignSignature = try resigned(event, by: nodes.c) { _ in }
+        #expect(try open(foreignSignature, vouchedBy: nodes.a.id).payload == event.payload)
+        // Carried by someone else, the event's own signature is checked.
+        #expect(protocolError { try open(foreignSignature, vouchedBy: nodes.c.id) } == .badSignature)
+        #expect(try open(event.envelope, vouchedBy: nodes.c.id).payload == event.payload)
+        // Every other check still holds: address, clock and seal.
+        let elsewhere = try resigned(event) { $0.to = nodes.c.id; $0.clock = [a.rawValue: 3, nodes.c.id.rawValue: 2] }
+        #expect(protocolError { try open(elsewhere, vouchedBy: nodes.a.id) } == .notAddressedHere)
+        let forC = EventSealing.seal(offer, seq: 1, applied: 0, createdAt: december1, key: nodes.a, cipher: nodes.cipher(nodes.a, nodes.c))
+        let readdressed = try resigned(forC) { $0.to = nodes.b.id; $0.clock = [a.rawValue: 1, nodes.b.id.rawValue: 0] }
+        #expect(protocolError { try open(readdressed, vouchedBy: nodes.a.id) } == .cannotUnseal)
+    }
+
     @Test("an author the recipient does not trust is refused as untrusted")
     func untrusted() {
         let event = sealed()
