@@ -61,7 +61,7 @@ enum JSONResponse {
     static func gzip(_ data: Data) -> ByteBuffer? {
         guard data.count >= 1024 else { return nil }
         var plain = ByteBuffer(bytes: data)
-        return try? plain.compress(with: .gzip(configuration: .init(compressionLevel: .fastestCompression)))
+        return try? plain.compress(with: .gzip(configuration: .init(compressionLevel: .fastestCompression, strategy: .huffmanOnly)))
     }
 
     /// The JSON as `packed` (its gzip, made beforehand) when there is one, else as it is.
