@@ -30,6 +30,7 @@ let package = Package(
         .target(name: "PenPalsStore", dependencies: [
             "PenPalsCore",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
         // The TOML file that describes the nodes of one host and their peers.
         .target(name: "PenPalsConfig", dependencies: [

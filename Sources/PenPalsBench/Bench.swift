@@ -82,7 +82,7 @@ struct Bench {
             _ = try await nodeB.receive(page.events)
             after = page.lastSeq
         }
-        try await storeA.write { try $0.recordAcknowledgement(from: keyB.id, applied: history) }
+        _ = try await storeA.write { try $0.recordAcknowledgement(from: keyB.id, applied: history) }
         print(String(format: "catch-up: %d events of history in sync on both sides (setup %.1f s)", history, seconds(clock.now - setupStart)))
 
         for size in sizes {

@@ -25,6 +25,7 @@ final class GroupCommit: Sendable {
 
     private let writer: any DatabaseWriter
     private let queue = Mutex(Queue())
+    private let drainQueue = DispatchQueue(label: "penpals.group-commit")
 
     init(writer: any DatabaseWriter) {
         self.writer = writer
@@ -58,13 +59,16 @@ final class GroupCommit: Sendable {
                 return true
             }
             if startDraining {
-                Task { await self.drain() }
+                // On a queue of its own, not the concurrency pool: a request waits for no
+                // pool thread to be free before its transaction starts (GRDB's write blocks
+                // this queue's thread, as its own asynchronous write blocks its writer's).
+                drainQueue.async { self.drain() }
             }
         }
     }
 
     /// Commits what is waiting, batch after batch, until nothing waits.
-    private func drain() async {
+    private func drain() {
         while true {
             let batch = queue.withLock { queue -> [Request] in
                 let batch = queue.waiting
@@ -75,7 +79,7 @@ final class GroupCommit: Sendable {
             guard !batch.isEmpty else { return }
             do {
                 let alone = batch.count == 1
-                let answers = try await writer.write { db in try batch.map { try $0.apply(db, alone) } }
+                let answers = try writer.write { db in try batch.map { try $0.apply(db, alone) } }
                 answers.forEach { $0() }
             } catch {
                 batch.forEach { $0.fail(error) }

@@ -99,6 +99,40 @@ struct InvitationRecord: Codable, FetchableRecord, PersistableRecord {
         updatedAt = row["updated_at"]
     }
 
+    /// The columns `init(raw:)` reads, in its order.
+    static let rawColumns = """
+        id, title, start_time, end_time, sender_id, receiver_id, status, created_at,
+        problem_code, problem_message, problem_retrying, updated_at
+        """
+
+    // Made once: the statement cache is looked up by the SQL's text.
+    static let selectByID = "SELECT \(rawColumns) FROM invitation WHERE id = ?"
+    static let upsert = """
+        INSERT INTO invitation (\(rawColumns))
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(id) DO UPDATE SET title = excluded.title, start_time = excluded.start_time,
+            end_time = excluded.end_time, sender_id = excluded.sender_id, receiver_id = excluded.receiver_id,
+            status = excluded.status, created_at = excluded.created_at, problem_code = excluded.problem_code,
+            problem_message = excluded.problem_message, problem_retrying = excluded.problem_retrying,
+            updated_at = excluded.updated_at
+        """
+
+    /// The current row of a statement that selects `rawColumns`.
+    init(raw row: borrowing RawStatement) {
+        id = row.text(0) ?? ""
+        title = row.text(1) ?? ""
+        startTime = row.double(2)
+        endTime = row.double(3)
+        senderID = row.text(4) ?? ""
+        receiverID = row.text(5) ?? ""
+        status = row.text(6) ?? ""
+        createdAt = row.double(7)
+        problemCode = row.text(8)
+        problemMessage = row.text(9)
+        problemRetrying = row.isNull(10) ? nil : row.int(10) != 0
+        updatedAt = row.double(11)
+    }
+
     init(_ invitation: Invitation, updatedAt: Date) {
         id = invitation.id.lowercasedString
         title = invitation.title

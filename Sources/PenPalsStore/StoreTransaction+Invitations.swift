@@ -19,25 +19,31 @@ extension StoreTransaction {
     // MARK: Invitations
 
     public func invitation(_ id: UUID) throws -> Invitation? {
-        try InvitationRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM invitation WHERE id = ?"),
-                                      arguments: [id.lowercasedString])?.domain()
+        // Read once per applied event: by column position, not through GRDB's rows.
+        let row = try RawStatement(db, sql: InvitationRecord.selectByID)
+        try row.bind(1, id.lowercasedString)
+        guard try row.next() else { return nil }
+        return try InvitationRecord(raw: row).domain()
     }
 
     /// Inserts or replaces the invitation's row.
     public func save(_ invitation: Invitation, now: Date) throws {
         let r = InvitationRecord(invitation, updatedAt: now)
-        // One prepared upsert: GRDB's `save` builds its SQL (update, then insert) on every call.
-        try db.cachedStatement(sql: """
-            INSERT INTO invitation (id, title, start_time, end_time, sender_id, receiver_id, status, created_at,
-                                    problem_code, problem_message, problem_retrying, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(id) DO UPDATE SET title = excluded.title, start_time = excluded.start_time,
-                end_time = excluded.end_time, sender_id = excluded.sender_id, receiver_id = excluded.receiver_id,
-                status = excluded.status, created_at = excluded.created_at, problem_code = excluded.problem_code,
-                problem_message = excluded.problem_message, problem_retrying = excluded.problem_retrying,
-                updated_at = excluded.updated_at
-            """).execute(arguments: [r.id, r.title, r.startTime, r.endTime, r.senderID, r.receiverID, r.status, r.createdAt,
-                                     r.problemCode, r.problemMessage, r.problemRetrying, r.updatedAt])
+        // One prepared upsert, bound by position (written once per applied event).
+        let upsert = try RawStatement(db, sql: InvitationRecord.upsert)
+        try upsert.bind(1, r.id)
+        try upsert.bind(2, r.title)
+        try upsert.bind(3, r.startTime)
+        try upsert.bind(4, r.endTime)
+        try upsert.bind(5, r.senderID)
+        try upsert.bind(6, r.receiverID)
+        try upsert.bind(7, r.status)
+        try upsert.bind(8, r.createdAt)
+        try upsert.bind(9, r.problemCode)
+        try upsert.bind(10, r.problemMessage)
+        try upsert.bind(11, r.problemRetrying)
+        try upsert.bind(12, r.updatedAt)
+        try upsert.run()
     }
 
     /// Newest first, ties by id ascending.

@@ -64,11 +64,7 @@ public struct StoreTransaction {
         peer.sent += 1
         let event = EventSealing.seal(body, seq: peer.sent, applied: peer.applied, createdAt: now, key: key, cipher: cipher)
         try saveCounters(peer)
-        try db.cachedStatement(sql: """
-            INSERT INTO event (author, recipient, seq, id, type, created_at, envelope, body, applied, stored_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
-            """).execute(arguments: [key.id.rawValue, cipher.peer.rawValue, peer.sent, event.payload.id, body.type.rawValue,
-                                     event.payload.createdAt, event.envelope.jsonData, body.encoded(), now.timeIntervalSince1970])
+        try insertEvent(event.payload, envelope: event.envelope.jsonData, body: body.encoded(), applied: false, now: now, orIgnore: false)
         return event
     }
 
@@ -118,12 +114,9 @@ public struct StoreTransaction {
     /// event that the caller applies in this same transaction.
     public func storeIncoming(_ event: OpenedEvent, now: Date, applied: Bool = false) throws -> IncomingOutcome {
         let p = event.payload
-        try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO event (author, recipient, seq, id, type, created_at, envelope, body, applied, stored_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [p.from.rawValue, p.to.rawValue, p.seq, p.id, p.type.rawValue, p.createdAt,
-                             event.envelopeJSON, event.bodyJSON, applied, now.timeIntervalSince1970])
-        if db.changesCount == 1 { return .stored }
+        if try insertEvent(p, envelope: event.envelopeJSON, body: event.bodyJSON, applied: applied, now: now, orIgnore: true) == 1 {
+            return .stored
+        }
         let key: [String: any DatabaseValueConvertible] = ["author": p.from.rawValue, "recipient": p.to.rawValue, "seq": p.seq]
         guard let existing = try EventRecord.fetchOne(db, key: key),
               existing.id == p.id,
@@ -131,6 +124,29 @@ public struct StoreTransaction {
             throw ProtocolError.conflict("event \(p.seq) of \(p.from) was already received with different content")
         }
         return .duplicate
+    }
+
+    private static let insertEventSQL = """
+        INSERT INTO event (author, recipient, seq, id, type, created_at, envelope, body, applied, stored_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    private static let insertEventOrIgnore = insertEventSQL.replacingOccurrences(of: "INSERT INTO", with: "INSERT OR IGNORE INTO")
+
+    /// One row of `event` (once per event sent or received: bound by position).
+    @discardableResult
+    private func insertEvent(_ p: EventPayload, envelope: Data, body: Data, applied: Bool, now: Date, orIgnore: Bool) throws -> Int {
+        let insert = try RawStatement(db, sql: orIgnore ? Self.insertEventOrIgnore : Self.insertEventSQL)
+        try insert.bind(1, p.from.rawValue)
+        try insert.bind(2, p.to.rawValue)
+        try insert.bind(3, p.seq)
+        try insert.bind(4, p.id)
+        try insert.bind(5, p.type.rawValue)
+        try insert.bind(6, p.createdAt)
+        try insert.bind(7, envelope)
+        try insert.bind(8, body)
+        try insert.bind(9, applied)
+        try insert.bind(10, now.timeIntervalSince1970)
+        return try insert.run()
     }
 
     /// After a batch of `peer`'s events: they are applied up to `applied` (stored applied),
