@@ -47,6 +47,13 @@ struct InvitationStoreTests {
         try await f.save([cleared])
         #expect(try await f.store.read { tx in try tx.invitation(id) } == cleared)
         #expect(try await f.store.read { tx in try tx.invitation(UUID()) } == nil)
+        // Text beyond ASCII, an empty message and a problem that is not retried.
+        var other = cleared
+        other.title = "Grüße aus Zürich – 日本の友だち 👋"
+        other.problem = Problem(code: "webex_quota", message: "", retrying: false)
+        other.status = .failed
+        try await f.save([other])
+        #expect(try await f.store.read { tx in try tx.invitation(id) } == other)
     }
 
     @Test("lists are newest first, ties by id ascending, filtered by box and status")
