@@ -11,6 +11,8 @@ import PenPalsCore
 public final class NodeStore: Sendable {
     private let writer: any DatabaseWriter
     private let commits: GroupCommit
+    /// Checkpoints the WAL beside the writer (file databases only).
+    private let checkpointer: Checkpointer?
 
     /// Opens (creating if needed) the database file at `path`.
     public init(path: String) throws {
@@ -23,10 +25,14 @@ public final class NodeStore: Sendable {
         // GRDB's pool sets `synchronous = NORMAL` on its writer when it turns WAL on,
         // after `prepareDatabase`: a commit then reaches the disk only at the next
         // checkpoint. Set FULL again, so every commit is synced before it is acknowledged.
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Checkpointer.writerBound)")
+        }
         self.writer = pool
         self.commits = GroupCommit(writer: pool)
         try Self.migrator.migrate(pool)
+        self.checkpointer = try Checkpointer(path: path)
     }
 
     /// An in-memory database, for tests.
@@ -35,12 +41,15 @@ public final class NodeStore: Sendable {
         self.writer = queue
         self.commits = GroupCommit(writer: queue)
         try Self.migrator.migrate(queue)
+        self.checkpointer = nil
     }
 
     /// Runs `updates` as one atomic unit, committed durably (with whatever other
     /// writes arrived meanwhile: group commit) before it returns.
     public func write<T: Sendable>(_ updates: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
-        try await commits.submit { db in try updates(StoreTransaction(db: db)) }
+        let result = try await commits.submit { db in try updates(StoreTransaction(db: db)) }
+        checkpointer?.committed()
+        return result
     }
 
     /// The writer connection's `PRAGMA synchronous` (2 is FULL), for the tests.

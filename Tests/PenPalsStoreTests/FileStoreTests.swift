@@ -57,4 +57,30 @@ struct FileStoreTests {
         }
         #expect(next.payload.seq == 2)
     }
+
+    @Test("committed frames reach the database file in the background, long before the writer's own checkpoint")
+    func checkpointsBesideTheWriter() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("penpals-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("node.sqlite").path
+        let f = try await StoreFixture(store: NodeStore(path: path))
+        func fileSize() throws -> Int {
+            try (FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
+        }
+        let before = try fileSize()
+        // About 300 KiB of events, one commit each: far below the writer's bound of
+        // 8,000 frames (32 MiB), so only the background checkpoint copies them.
+        for _ in 0..<300 {
+            try await f.append(.invitation(InvitationOffer(invitationID: UUID(), title: String(repeating: "x", count: 600),
+                                                           startTime: "2027-01-16T08:00:00Z", endTime: "2027-01-16T09:00:00Z")),
+                               to: f.b)
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while try fileSize() < before + 300_000, Date() < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let after = try fileSize()
+        #expect(after >= before + 300_000, "the database file grew from \(before) bytes to \(after)")
+    }
 }
