@@ -39,15 +39,15 @@ final class GroupCommit: Sendable {
                         let value = try updates(db)
                         return { continuation.resume(returning: value) }
                     }
+                    // Prepared once (GRDB's `inSavepoint` parses its statements on every call).
+                    try db.cachedStatement(sql: "SAVEPOINT request").execute()
                     do {
-                        var result: T?
-                        try db.inSavepoint {
-                            result = try updates(db)
-                            return .commit
-                        }
-                        let value = result!
+                        let value = try updates(db)
+                        try db.cachedStatement(sql: "RELEASE SAVEPOINT request").execute()
                         return { continuation.resume(returning: value) }
                     } catch {
+                        try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT request").execute()
+                        try db.cachedStatement(sql: "RELEASE SAVEPOINT request").execute()
                         return { continuation.resume(throwing: error) }
                     }
                 },

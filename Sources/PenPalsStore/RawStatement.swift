@@ -42,7 +42,8 @@ struct RawStatement: ~Copyable {
         try check(sqlite3_bind_int64(handle, index, Int64(value)))
     }
 
-    func bind(_ index: Int32, _ value: Double) throws {
+    func bind(_ index: Int32, _ value: Double?) throws {
+        guard let value else { return try check(sqlite3_bind_null(handle, index)) }
         try check(sqlite3_bind_double(handle, index, value))
     }
 

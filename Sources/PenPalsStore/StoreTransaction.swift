@@ -23,14 +23,25 @@ public struct StoreTransaction {
     }
 
     public func peer(_ id: NodeID) throws -> PeerState? {
-        // Cached (prepared once per connection): the ingest path reads it for every request.
-        try PeerState.fetchOne(db.cachedStatement(sql: "SELECT * FROM peer WHERE node_id = ?"), arguments: [id.rawValue])
+        // Read for every request and every event sent: by column position, not through GRDB's rows.
+        let row = try RawStatement(db, sql: Self.selectPeer)
+        try row.bind(1, id.rawValue)
+        guard try row.next() else { return nil }
+        return PeerState(nodeID: row.text(0) ?? "", name: row.text(1) ?? "", displayName: row.text(2) ?? "", url: row.text(3) ?? "",
+                         sent: row.int(4), acked: row.int(5), applied: row.int(6), lastContact: row.isNull(7) ? nil : row.double(7))
     }
+
+    private static let selectPeer = "SELECT node_id, name, display_name, url, sent, acked, applied, last_contact FROM peer WHERE node_id = ?"
 
     /// Writes the pair's counters and last contact of `state` (the other columns are the config's).
     private func saveCounters(_ state: PeerState) throws {
-        try db.cachedStatement(sql: "UPDATE peer SET sent = ?, acked = ?, applied = ?, last_contact = ? WHERE node_id = ?")
-            .execute(arguments: [state.sent, state.acked, state.applied, state.lastContact, state.nodeID])
+        let update = try RawStatement(db, sql: "UPDATE peer SET sent = ?, acked = ?, applied = ?, last_contact = ? WHERE node_id = ?")
+        try update.bind(1, state.sent)
+        try update.bind(2, state.acked)
+        try update.bind(3, state.applied)
+        try update.bind(4, state.lastContact)
+        try update.bind(5, state.nodeID)
+        try update.run()
     }
 
     public func peers() throws -> [PeerState] {

@@ -106,4 +106,18 @@ struct UUIDStringTests {
         }
         #expect(UUID(uuidString: "0B9C5E9A-2A47-4A55-9E55-1C8F1F3AD9A1")!.lowercasedString == "0b9c5e9a-2a47-4a55-9e55-1c8f1f3ad9a1")
     }
+
+    @Test("random ids are version 4 with the RFC 4122 variant, read back from their text, and do not repeat")
+    func random() {
+        var seen = Set<UUID>()
+        for _ in 0..<1_000 {
+            let id = UUID.random()
+            let text = id.lowercasedString
+            #expect(Array(text)[14] == "4", "\(text)")
+            #expect("89ab".contains(Array(text)[19]), "\(text)")
+            #expect(UUID(uuidString: text) == id)
+            seen.insert(id)
+        }
+        #expect(seen.count == 1_000)
+    }
 }
