@@ -10,7 +10,7 @@ extension ClassroomNode {
         guard !envelopes.isEmpty else {
             throw APIError.badRequest("no_events", "The batch has no events.")
         }
-        let opened = try open(envelopes)
+        let opened = try await openOnTwoCores(envelopes[...], vouchedBy: nil)
         let author = opened[0].payload.from
         guard opened.allSatisfy({ $0.payload.from == author }) else {
             throw APIError.badRequest("mixed_channels", "A batch carries the events of one channel only.")
