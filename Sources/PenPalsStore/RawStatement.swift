@@ -28,35 +28,12 @@ struct RawStatement: ~Copyable {
         sqlite3_clear_bindings(handle)
     }
 
-    /// SQLite copies the bytes before the call returns.
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-
-    func bind(_ index: Int32, _ value: String?) throws {
-        guard let value else { return try check(sqlite3_bind_null(handle, index)) }
-        try value.withCString { text in
-            try check(sqlite3_bind_text(handle, index, text, Int32(value.utf8.count), Self.transient))
-        }
-    }
-
-    func bind(_ index: Int32, _ value: Int) throws {
-        try check(sqlite3_bind_int64(handle, index, Int64(value)))
-    }
-
-    func bind(_ index: Int32, _ value: Double?) throws {
-        guard let value else { return try check(sqlite3_bind_null(handle, index)) }
-        try check(sqlite3_bind_double(handle, index, value))
-    }
-
-    func bind(_ index: Int32, _ value: Bool?) throws {
-        guard let value else { return try check(sqlite3_bind_null(handle, index)) }
-        try check(sqlite3_bind_int64(handle, index, value ? 1 : 0))
-    }
-
-    func bind(_ index: Int32, _ value: Data) throws {
-        try value.withUnsafeBytes { bytes in
-            // A zero-length blob is a blob, not NULL: SQLite needs a non-nil pointer.
-            try check(sqlite3_bind_blob(handle, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1),
-                                        Int32(bytes.count), Self.transient))
+    /// Binds `values` to the parameters 1, 2, 3… in order.
+    func bind<each Value: RawBindable>(_ values: repeat each Value) throws {
+        var index: Int32 = 0
+        for value in repeat each values {
+            index += 1
+            try check(value.bind(to: handle, at: index))
         }
     }
 
@@ -101,5 +78,53 @@ struct RawStatement: ~Copyable {
     private func error(_ code: Int32) -> DatabaseError {
         DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)),
                       sql: statement.sql)
+    }
+}
+
+/// A value `RawStatement.bind` takes: SQLite's result code of binding it.
+protocol RawBindable {
+    func bind(to statement: OpaquePointer, at index: Int32) -> Int32
+}
+
+/// SQLite copies the bytes before the call returns.
+private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+extension String: RawBindable {
+    func bind(to statement: OpaquePointer, at index: Int32) -> Int32 {
+        withCString { sqlite3_bind_text(statement, index, $0, Int32(utf8.count), transient) }
+    }
+}
+
+extension Int: RawBindable {
+    func bind(to statement: OpaquePointer, at index: Int32) -> Int32 {
+        sqlite3_bind_int64(statement, index, Int64(self))
+    }
+}
+
+extension Double: RawBindable {
+    func bind(to statement: OpaquePointer, at index: Int32) -> Int32 {
+        sqlite3_bind_double(statement, index, self)
+    }
+}
+
+extension Bool: RawBindable {
+    func bind(to statement: OpaquePointer, at index: Int32) -> Int32 {
+        sqlite3_bind_int64(statement, index, self ? 1 : 0)
+    }
+}
+
+extension Data: RawBindable {
+    func bind(to statement: OpaquePointer, at index: Int32) -> Int32 {
+        withUnsafeBytes { bytes in
+            // A zero-length blob is a blob, not NULL: SQLite needs a non-nil pointer.
+            sqlite3_bind_blob(statement, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count), transient)
+        }
+    }
+}
+
+extension Optional: RawBindable where Wrapped: RawBindable {
+    func bind(to statement: OpaquePointer, at index: Int32) -> Int32 {
+        guard let value = self else { return sqlite3_bind_null(statement, index) }
+        return value.bind(to: statement, at: index)
     }
 }

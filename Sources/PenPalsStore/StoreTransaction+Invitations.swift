@@ -21,7 +21,7 @@ extension StoreTransaction {
     public func invitation(_ id: UUID) throws -> Invitation? {
         // Read once per applied event: by column position, not through GRDB's rows.
         let row = try RawStatement(db, sql: InvitationRecord.selectByID)
-        try row.bind(1, id.lowercasedString)
+        try row.bind(id.lowercasedString)
         guard try row.next() else { return nil }
         return try InvitationRecord(raw: row).domain()
     }
@@ -31,18 +31,8 @@ extension StoreTransaction {
         let r = InvitationRecord(invitation, updatedAt: now)
         // One prepared upsert, bound by position (written once per applied event).
         let upsert = try RawStatement(db, sql: InvitationRecord.upsert)
-        try upsert.bind(1, r.id)
-        try upsert.bind(2, r.title)
-        try upsert.bind(3, r.startTime)
-        try upsert.bind(4, r.endTime)
-        try upsert.bind(5, r.senderID)
-        try upsert.bind(6, r.receiverID)
-        try upsert.bind(7, r.status)
-        try upsert.bind(8, r.createdAt)
-        try upsert.bind(9, r.problemCode)
-        try upsert.bind(10, r.problemMessage)
-        try upsert.bind(11, r.problemRetrying)
-        try upsert.bind(12, r.updatedAt)
+        try upsert.bind(r.id, r.title, r.startTime, r.endTime, r.senderID, r.receiverID, r.status, r.createdAt,
+                        r.problemCode, r.problemMessage, r.problemRetrying, r.updatedAt)
         try upsert.run()
     }
 

@@ -25,7 +25,7 @@ public struct StoreTransaction {
     public func peer(_ id: NodeID) throws -> PeerState? {
         // Read for every request and every event sent: by column position, not through GRDB's rows.
         let row = try RawStatement(db, sql: Self.selectPeer)
-        try row.bind(1, id.rawValue)
+        try row.bind(id.rawValue)
         guard try row.next() else { return nil }
         return PeerState(nodeID: row.text(0) ?? "", name: row.text(1) ?? "", displayName: row.text(2) ?? "", url: row.text(3) ?? "",
                          sent: row.int(4), acked: row.int(5), applied: row.int(6), lastContact: row.isNull(7) ? nil : row.double(7))
@@ -36,11 +36,7 @@ public struct StoreTransaction {
     /// Writes the pair's counters and last contact of `state` (the other columns are the config's).
     private func saveCounters(_ state: PeerState) throws {
         let update = try RawStatement(db, sql: "UPDATE peer SET sent = ?, acked = ?, applied = ?, last_contact = ? WHERE node_id = ?")
-        try update.bind(1, state.sent)
-        try update.bind(2, state.acked)
-        try update.bind(3, state.applied)
-        try update.bind(4, state.lastContact)
-        try update.bind(5, state.nodeID)
+        try update.bind(state.sent, state.acked, state.applied, state.lastContact, state.nodeID)
         try update.run()
     }
 
@@ -147,16 +143,8 @@ public struct StoreTransaction {
     @discardableResult
     private func insertEvent(_ p: EventPayload, envelope: Data, body: Data, applied: Bool, now: Date, orIgnore: Bool) throws -> Int {
         let insert = try RawStatement(db, sql: orIgnore ? Self.insertEventOrIgnore : Self.insertEventSQL)
-        try insert.bind(1, p.from.rawValue)
-        try insert.bind(2, p.to.rawValue)
-        try insert.bind(3, p.seq)
-        try insert.bind(4, p.id)
-        try insert.bind(5, p.type.rawValue)
-        try insert.bind(6, p.createdAt)
-        try insert.bind(7, envelope)
-        try insert.bind(8, body)
-        try insert.bind(9, applied)
-        try insert.bind(10, now.timeIntervalSince1970)
+        try insert.bind(p.from.rawValue, p.to.rawValue, p.seq, p.id, p.type.rawValue, p.createdAt, envelope, body, applied,
+                        now.timeIntervalSince1970)
         return try insert.run()
     }
 
