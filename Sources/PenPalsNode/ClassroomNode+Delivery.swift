@@ -22,6 +22,7 @@ extension ClassroomNode {
         var nextSync = ContinuousClock.now
         while !Task.isCancelled {
             var delay = settings.syncInterval
+            let attemptStarted = ContinuousClock.now
             do {
                 if ContinuousClock.now >= nextSync {
                     _ = try await sync(with: peer)
@@ -34,7 +35,7 @@ extension ClassroomNode {
             } catch is CancellationError {
                 return
             } catch {
-                delay = markUnreachable(peerID, error: error)
+                delay = markUnreachable(peerID, error: error, attemptStarted: attemptStarted)
                 nextSync = ContinuousClock.now + delay
                 // Backing off: new events join the next attempt instead of cutting the wait
                 // short (each used to read the outbox and try the peer again at once);
@@ -303,7 +304,7 @@ extension ClassroomNode {
     func noteContact(with peer: NodeID) {
         let (wasDown, before) = peerHealth.withLock { health -> (Bool, Bool?) in
             let previous = health[peer]
-            health[peer] = PeerHealth(failures: 0, reachable: true, nextRetry: nil)
+            health[peer] = PeerHealth(failures: 0, reachable: true, nextRetry: nil, contactAt: .now)
             return (previous?.failures ?? 0 > 0, previous?.reachable)
         }
         announceReachability(was: before, now: true)
@@ -312,14 +313,25 @@ extension ClassroomNode {
 
     func markReachable(_ peer: NodeID) {
         let before = peerHealth.withLock { health -> Bool? in
-            defer { health[peer] = PeerHealth(failures: 0, reachable: true, nextRetry: nil) }
+            defer { health[peer] = PeerHealth(failures: 0, reachable: true, nextRetry: nil, contactAt: health[peer]?.contactAt) }
             return health[peer]?.reachable
         }
         announceReachability(was: before, now: true)
     }
 
     /// Records a failure and returns how long to wait: exponential with full jitter, capped.
-    func markUnreachable(_ peer: NodeID, error: any Error) -> Duration {
+    /// A failure of an attempt that began before the peer's latest contact (it refused a
+    /// connection while starting, say, then reached this node) is stale: the peer is up,
+    /// and the channel is tried again at once rather than after a backoff.
+    func markUnreachable(_ peer: NodeID, error: any Error, attemptStarted: ContinuousClock.Instant? = nil) -> Duration {
+        let stale = peerHealth.withLock { health in
+            guard let attemptStarted, let contact = health[peer]?.contactAt else { return false }
+            return contact > attemptStarted
+        }
+        if stale {
+            logger.debug("a failed attempt older than the peer's last contact", metadata: ["peer": "\(peer)", "error": "\(error)"])
+            return .zero
+        }
         let (delay, before) = peerHealth.withLock { health -> (Double, Bool?) in
             var entry = health[peer] ?? PeerHealth()
             let before = entry.reachable

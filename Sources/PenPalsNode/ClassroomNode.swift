@@ -135,4 +135,6 @@ struct PeerHealth: Sendable {
     var failures = 0
     var reachable: Bool?
     var nextRetry: Date?
+    /// When the peer last reached this node (a request of its own).
+    var contactAt: ContinuousClock.Instant?
 }

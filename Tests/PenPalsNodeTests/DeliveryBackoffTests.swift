@@ -16,6 +16,20 @@ final class UnreachablePeer: PeerTransport {
     }
 }
 
+/// A peer whose first attempt hangs until released, then fails; later ones fail at once.
+final class SlowlyRefusingPeer: PeerTransport {
+    let attempts = Mutex(0)
+    let (released, release) = AsyncStream<Void>.makeStream()
+
+    func post(_ body: Data, to peer: Classroom, path: String) async throws -> SignedEnvelope {
+        let attempt = attempts.withLock { $0 += 1; return $0 }
+        if attempt == 1 {
+            for await _ in released { break }
+        }
+        throw PeerClient.Failure.unreachable("connection refused")
+    }
+}
+
 @Suite("Delivery backoff")
 struct DeliveryBackoffTests {
     @Test func newEventsWaitForTheBackoffButContactFromThePeerEndsIt() async throws {
@@ -43,5 +57,29 @@ struct DeliveryBackoffTests {
         #expect(peer.attempts.withLock { $0 } == 2, "ten new events did not each try the peer again")
         let status = try await node.store.read { try $0.peer(keyB.id) }
         #expect(status?.outboxDepth == 10)
+    }
+
+    @Test func aFailureOlderThanThePeersContactDoesNotStartABackoff() async throws {
+        let (keyA, keyB) = (NodeKey.generate(), NodeKey.generate())
+        let a = Classroom(id: keyA.id, name: "a", displayName: "A", url: URL(string: "http://127.0.0.1:9")!)
+        let b = Classroom(id: keyB.id, name: "b", displayName: "B", url: URL(string: "http://127.0.0.1:9")!)
+        let peer = SlowlyRefusingPeer()
+        var logger = Logger(label: "backoff")
+        logger.logLevel = .critical
+        let node = try await ClassroomNode(settings: NodeSettings(local: a, key: keyA, apiToken: "t", timezone: .gmt, peers: [b], webex: nil),
+                                           store: try NodeStore(), logger: logger, transport: peer, jitter: { _ in 30 })
+        let channel = Task { await node.runChannel(to: try #require(node.directory.peers[keyB.id])) }
+        defer { channel.cancel() }
+
+        // The first attempt is under way (the peer is still starting) when the peer reaches
+        // this node; only then does the attempt fail.
+        try await eventually("the first attempt is under way") { peer.attempts.withLock { $0 } == 1 }
+        node.noteContact(with: keyB.id)
+        peer.release.yield()
+        // That failure is older than the contact: tried again at once, not in 30 s.
+        try await eventually("a second attempt followed at once") { peer.attempts.withLock { $0 } == 2 }
+        // The second failure is news: it backs off.
+        try await eventually("the second attempt's failure counts") { !node.isReachable(keyB.id) }
+        #expect(peer.attempts.withLock { $0 } == 2)
     }
 }
