@@ -57,7 +57,7 @@ let package = Package(
         ], resources: [.copy("Dashboard/static")]),
         // The thin command line.
         .executableTarget(name: "penpals", dependencies: [
-            "PenPalsNode", "PenPalsConfig", "WebexSandbox",
+            "PenPalsNode", "PenPalsConfig", "Webex", "WebexSandbox",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

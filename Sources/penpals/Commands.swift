@@ -186,8 +186,9 @@ extension PenPals {
             let body: [String: Any] = peer.map { ["peer": $0] } ?? [:]
             let api = try options.client()
             // A large catch-up shows its progress: the applied counts, read while the sync runs.
+            // Read before the sync starts, so a quick sync makes one request at a time.
+            let start = try await Self.appliedCounts(api)
             let progress = Task {
-                let start = try await Self.appliedCounts(api)
                 while !Task.isCancelled {
                     try await Task.sleep(for: .seconds(1))
                     let now = try await Self.appliedCounts(api)

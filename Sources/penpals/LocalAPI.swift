@@ -5,6 +5,7 @@ import FoundationNetworking
 #endif
 import PenPalsConfig
 import PenPalsNode
+import Webex
 
 /// The running node's local API, reached on its listen address with its token.
 struct LocalAPI {
@@ -43,7 +44,9 @@ struct LocalAPI {
         let data: Data
         let response: URLResponse
         do {
-            (data, response) = try await session.data(for: request)
+            // Not `data(for:)`: cancelling a task suspended in it can hang FoundationNetworking
+            // (the progress of `penpals sync` is cancelled while it may be asking).
+            (data, response) = try await session.cancellableData(for: request)
         } catch {
             throw fail("node \(node.name) is not running at \(base) (\(error.localizedDescription)). Start it with `penpals serve --node \(node.name)`.")
         }
