@@ -176,13 +176,14 @@ struct DashboardAPITests {
             #expect(opened.lowercased().contains("content-type: text/event-stream"))
             let id = try await invite(network, from: "a", to: "b")
             let sent = ContinuousClock.now
-            try await stream.read(until: "b's stream names the invitation") {
+            try await stream.read(until: "b's stream names the invitation", timeout: .seconds(20)) {
                 $0.contains("event: change\ndata: {\"kind\":\"invitations\",\"invitations\":[\"\(id)\"]}")
             }
             // Pushed along at once (well under a second when idle); the margin is for a
-            // loaded 2-core CI machine, and still far below the 30 s reconciliation.
+            // loaded 2-core CI machine running the whole suite (5 s was exceeded there),
+            // and still far below the 30 s reconciliation.
             let delay = ContinuousClock.now - sent
-            #expect(delay < .seconds(5), "pushed, not polled: \(delay)")
+            #expect(delay < .seconds(12), "pushed, not polled: \(delay)")
         }
     }
 
