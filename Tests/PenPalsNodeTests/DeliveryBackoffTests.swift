@@ -32,17 +32,23 @@ final class SlowlyRefusingPeer: PeerTransport {
 
 @Suite("Delivery backoff")
 struct DeliveryBackoffTests {
-    @Test func newEventsWaitForTheBackoffButContactFromThePeerEndsIt() async throws {
+    /// Node A with its channel to B running over `transport`. Every backoff is 30 s:
+    /// within a test, a second attempt can only come from something cutting it short.
+    static func channel(to transport: some PeerTransport) async throws -> (ClassroomNode, NodeKey, Task<Void, Never>) {
         let (keyA, keyB) = (NodeKey.generate(), NodeKey.generate())
         let a = Classroom(id: keyA.id, name: "a", displayName: "A", url: URL(string: "http://127.0.0.1:9")!)
         let b = Classroom(id: keyB.id, name: "b", displayName: "B", url: URL(string: "http://127.0.0.1:9")!)
-        let peer = UnreachablePeer()
         var logger = Logger(label: "backoff")
         logger.logLevel = .critical
-        // Every backoff is 30 s: within this test, a second attempt can only come from something cutting it short.
         let node = try await ClassroomNode(settings: NodeSettings(local: a, key: keyA, apiToken: "t", timezone: .gmt, peers: [b], webex: nil),
-                                           store: try NodeStore(), logger: logger, transport: peer, jitter: { _ in 30 })
-        let channel = Task { await node.runChannel(to: try #require(node.directory.peers[keyB.id])) }
+                                           store: try NodeStore(), logger: logger, transport: transport, jitter: { _ in 30 })
+        let peer = try #require(node.directory.peers[keyB.id])
+        return (node, keyB, Task { await node.runChannel(to: peer) })
+    }
+
+    @Test func newEventsWaitForTheBackoffButContactFromThePeerEndsIt() async throws {
+        let peer = UnreachablePeer()
+        let (node, keyB, channel) = try await Self.channel(to: peer)
         defer { channel.cancel() }
 
         try await eventually("the first attempt failed") { peer.attempts.withLock { $0 } == 1 && !node.isReachable(keyB.id) }
@@ -60,15 +66,8 @@ struct DeliveryBackoffTests {
     }
 
     @Test func aFailureOlderThanThePeersContactDoesNotStartABackoff() async throws {
-        let (keyA, keyB) = (NodeKey.generate(), NodeKey.generate())
-        let a = Classroom(id: keyA.id, name: "a", displayName: "A", url: URL(string: "http://127.0.0.1:9")!)
-        let b = Classroom(id: keyB.id, name: "b", displayName: "B", url: URL(string: "http://127.0.0.1:9")!)
         let peer = SlowlyRefusingPeer()
-        var logger = Logger(label: "backoff")
-        logger.logLevel = .critical
-        let node = try await ClassroomNode(settings: NodeSettings(local: a, key: keyA, apiToken: "t", timezone: .gmt, peers: [b], webex: nil),
-                                           store: try NodeStore(), logger: logger, transport: peer, jitter: { _ in 30 })
-        let channel = Task { await node.runChannel(to: try #require(node.directory.peers[keyB.id])) }
+        let (node, keyB, channel) = try await Self.channel(to: peer)
         defer { channel.cancel() }
 
         // The first attempt is under way (the peer is still starting) when the peer reaches
