@@ -231,7 +231,7 @@ extension ClassroomNode {
     /// one page; believes the request's clock as an acknowledgement.
     public func answerSync(_ envelope: SignedEnvelope) async throws -> SignedEnvelope {
         let (peer, clock, _) = try await acknowledgeSyncRequest(envelope)
-        return try await syncPage(for: peer, after: clock.applied, gzip: false).envelope
+        return try await signedPage(for: peer, after: clock.applied).envelope
     }
 
     /// `answerSync` as the HTTP route serves it: the answer's JSON and, when the peer
@@ -283,7 +283,7 @@ extension ClassroomNode {
     /// The signed answer with the events of channel self → `peer` above `after`, at
     /// most one page; the page is read apart from the writer, counters and events
     /// from one snapshot.
-    private func syncPage(for peer: NodeID, after: Int, gzip: Bool) async throws -> SyncPage {
+    private func signedPage(for peer: NodeID, after: Int) async throws -> (envelope: SignedEnvelope, state: PeerState, lastSeq: Int, more: Bool) {
         let localID = id
         let (events, lastSeq, more, state) = try await store.read { tx in
             guard let state = try tx.peer(peer) else { throw StoreError.unknownPeer(peer.rawValue) }
@@ -293,9 +293,15 @@ extension ClassroomNode {
         }
         let envelope = ClockMessage(clock: PairClock(author: id, peer: peer, sent: state.sent, applied: state.applied),
                                     createdAt: now(), events: [], more: more).signedAnswer(eventJSON: events, with: key)
-        let json = envelope.jsonData
-        return SyncPage(envelope: envelope, json: json, gzip: gzip ? JSONResponse.gzip(json) : nil,
-                        sent: state.sent, applied: state.applied, lastSeq: lastSeq, more: more)
+        return (envelope, state, lastSeq, more)
+    }
+
+    /// `signedPage` as it is sent: its JSON and, for a peer that accepts it, compressed.
+    private func syncPage(for peer: NodeID, after: Int, gzip: Bool) async throws -> SyncPage {
+        let page = try await signedPage(for: peer, after: after)
+        let json = page.envelope.jsonData
+        return SyncPage(envelope: page.envelope, json: json, gzip: gzip ? JSONResponse.gzip(json) : nil,
+                        sent: page.state.sent, applied: page.state.applied, lastSeq: page.lastSeq, more: page.more)
     }
 
     // MARK: Reachability
@@ -324,16 +330,10 @@ extension ClassroomNode {
     /// connection while starting, say, then reached this node) is stale: the peer is up,
     /// and the channel is tried again at once rather than after a backoff.
     func markUnreachable(_ peer: NodeID, error: any Error, attemptStarted: ContinuousClock.Instant? = nil) -> Duration {
-        let stale = peerHealth.withLock { health in
-            guard let attemptStarted, let contact = health[peer]?.contactAt else { return false }
-            return contact > attemptStarted
-        }
-        if stale {
-            logger.debug("a failed attempt older than the peer's last contact", metadata: ["peer": "\(peer)", "error": "\(error)"])
-            return .zero
-        }
-        let (delay, before) = peerHealth.withLock { health -> (Double, Bool?) in
+        // One look at the peer's health: a contact cannot slip in between the check and the mark.
+        let marked = peerHealth.withLock { health -> (delay: Double, before: Bool?)? in
             var entry = health[peer] ?? PeerHealth()
+            if let attemptStarted, let contact = entry.contactAt, contact > attemptStarted { return nil }
             let before = entry.reachable
             entry.failures += 1
             entry.reachable = false
@@ -342,6 +342,10 @@ extension ClassroomNode {
             entry.nextRetry = now().addingTimeInterval(delay)
             health[peer] = entry
             return (delay, before)
+        }
+        guard let (delay, before) = marked else {
+            logger.debug("a failed attempt older than the peer's last contact", metadata: ["peer": "\(peer)", "error": "\(error)"])
+            return .zero
         }
         announceReachability(was: before, now: false)
         logger.info("peer unreachable", metadata: ["peer": "\(peer)", "retry_in_s": "\(Int(delay))", "error": "\(error)"])
