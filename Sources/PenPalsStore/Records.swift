@@ -37,6 +37,16 @@ public struct PeerState: Codable, Sendable, Equatable, FetchableRecord, Persista
         lastContact = row["last_contact"]
     }
 
+    /// The columns `init(raw:)` reads, in its order.
+    static let rawColumns = "node_id, name, display_name, url, sent, acked, applied, last_contact"
+
+    /// The current row of a statement that selects `rawColumns` (the peer is read for
+    /// every request and every event sent).
+    init(raw row: borrowing RawStatement) {
+        self.init(nodeID: row.text(0) ?? "", name: row.text(1) ?? "", displayName: row.text(2) ?? "", url: row.text(3) ?? "",
+                  sent: row.int(4), acked: row.int(5), applied: row.int(6), lastContact: row.isNull(7) ? nil : row.double(7))
+    }
+
     public init(nodeID: String, name: String, displayName: String, url: String, sent: Int, acked: Int, applied: Int, lastContact: Double?) {
         (self.nodeID, self.name, self.displayName, self.url) = (nodeID, name, displayName, url)
         (self.sent, self.acked, self.applied, self.lastContact) = (sent, acked, applied, lastContact)

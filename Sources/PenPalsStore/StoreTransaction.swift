@@ -27,11 +27,10 @@ public struct StoreTransaction {
         let row = try RawStatement(db, sql: Self.selectPeer)
         try row.bind(id.rawValue)
         guard try row.next() else { return nil }
-        return PeerState(nodeID: row.text(0) ?? "", name: row.text(1) ?? "", displayName: row.text(2) ?? "", url: row.text(3) ?? "",
-                         sent: row.int(4), acked: row.int(5), applied: row.int(6), lastContact: row.isNull(7) ? nil : row.double(7))
+        return PeerState(raw: row)
     }
 
-    private static let selectPeer = "SELECT node_id, name, display_name, url, sent, acked, applied, last_contact FROM peer WHERE node_id = ?"
+    private static let selectPeer = "SELECT \(PeerState.rawColumns) FROM peer WHERE node_id = ?"
 
     /// Writes the pair's counters and last contact of `state` (the other columns are the config's).
     private func saveCounters(_ state: PeerState) throws {
