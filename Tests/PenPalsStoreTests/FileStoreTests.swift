@@ -5,10 +5,16 @@ import PenPalsCore
 
 @Suite("File-backed store")
 struct FileStoreTests {
-    @Test("every commit is synced to disk: the writer runs with synchronous=FULL, not the pool's NORMAL")
-    func writerIsFullySynchronous() throws {
+    /// A new empty folder for one test's database; the test removes it.
+    func temporaryDirectory() throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("penpals-store-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    @Test("every commit is synced to disk: the writer runs with synchronous=FULL, not the pool's NORMAL")
+    func writerIsFullySynchronous() throws {
+        let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = try NodeStore(path: directory.appendingPathComponent("node.sqlite").path)
         #expect(try store.writerSynchronousLevel() == 2)
@@ -16,8 +22,7 @@ struct FileStoreTests {
 
     @Test("data written survives closing and reopening the database file, which runs in WAL mode")
     func survivesReopen() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("penpals-store-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("node.sqlite").path
 
@@ -60,8 +65,7 @@ struct FileStoreTests {
 
     @Test("committed frames reach the database file in the background, long before the writer's own checkpoint")
     func checkpointsBesideTheWriter() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("penpals-store-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("node.sqlite").path
         let f = try await StoreFixture(store: NodeStore(path: path))
