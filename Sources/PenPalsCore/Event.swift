@@ -55,7 +55,7 @@ public struct OpenedEvent: Sendable, Equatable {
 public enum EventSealing {
     /// Builds, seals and signs an event on the channel `key.id` → `cipher.peer`.
     public static func seal(
-        _ body: EventBody, id: UUID = .random(), seq: Int, applied: Int,
+        _ body: EventBody, id: UUID = .timeOrdered(), seq: Int, applied: Int,
         createdAt: Date, key: NodeKey, cipher: ChannelCipher
     ) -> SealedEvent {
         let payload = EventPayload(

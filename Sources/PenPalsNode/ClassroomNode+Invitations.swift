@@ -16,7 +16,7 @@ extension ClassroomNode {
         if let violation = MeetingRules.check(title: title, start: start, end: end, now: time) {
             throw APIError.badRequest(violation.code, violation.message)
         }
-        let invitation = Invitation(id: .random(), title: title, startTime: start, endTime: end, senderID: id,
+        let invitation = Invitation(id: .timeOrdered(at: time), title: title, startTime: start, endTime: end, senderID: id,
                                     receiverID: peer.classroom.id, status: .pending, createdAt: time)
         let effects = try await store.write { tx in
             var effects = Effects()

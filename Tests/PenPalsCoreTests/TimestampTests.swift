@@ -120,4 +120,29 @@ struct UUIDStringTests {
         }
         #expect(seen.count == 1_000)
     }
+
+    @Test("time-ordered ids are version 7: their text sorts by their millisecond, then at random; the rest is random")
+    func timeOrdered() {
+        let base = Date(timeIntervalSince1970: 1_795_000_000.123)
+        var seen = Set<UUID>()
+        var previous = ""
+        for step in 0..<1_000 {
+            let id = UUID.timeOrdered(at: base.addingTimeInterval(Double(step) / 1000))
+            let text = id.lowercasedString
+            #expect(Array(text)[14] == "7", "\(text)")
+            #expect("89ab".contains(Array(text)[19]), "\(text)")
+            #expect(UUID(uuidString: text) == id)
+            #expect(text > previous, "\(text) after \(previous)")
+            previous = text
+            seen.insert(id)
+        }
+        #expect(seen.count == 1_000)
+        // The first 48 bits are the Unix milliseconds, big-endian.
+        let stamp = UUID.timeOrdered(at: base).lowercasedString.replacingOccurrences(of: "-", with: "").prefix(12)
+        #expect(UInt64(stamp, radix: 16) == 1_795_000_000_123)
+        // Within one millisecond the order is the random bits'.
+        let same = (0..<64).map { _ in UUID.timeOrdered(at: base).lowercasedString }
+        #expect(Set(same).count == 64)
+        #expect(Set(same.map { $0.prefix(13) }).count == 1)
+    }
 }
