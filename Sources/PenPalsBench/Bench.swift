@@ -18,12 +18,14 @@ struct Bench {
                   --history   events already in sync before each catch-up (default 100000)
                   --catch-up  missed events to reconcile, one run per size; empty skips (default 1000,10000,100000)
                   --ingest    events for the ingest runs; 0 skips (default 20000)
+                  --ingest-batches  events per request, one run per size (default 100,1)
                 """)
             return
         }
         let history = Int(value(of: "--history", in: arguments) ?? "") ?? 100_000
         let sizes = (value(of: "--catch-up", in: arguments) ?? "1000,10000,100000").split(separator: ",").compactMap { Int($0) }
         let ingestCount = Int(value(of: "--ingest", in: arguments) ?? "") ?? 20_000
+        let batches = (value(of: "--ingest-batches", in: arguments) ?? "100,1").split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("penpals-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -33,7 +35,7 @@ struct Bench {
             // The catch-up's hundreds of megabytes are written back before ingest measures its syncs.
             sync()
         }
-        if ingestCount >= 4 { try await ingest(count: ingestCount, folder: folder) }
+        if ingestCount >= 4 { try await ingest(count: ingestCount, batches: batches, folder: folder) }
     }
 
     static func value(of flag: String, in arguments: ArraySlice<String>) -> String? {
@@ -100,15 +102,17 @@ struct Bench {
             let envelopeBytes = missing.events.reduce(0) { $0 + $1.jsonData.count }
             counter.reset()
             let start = clock.now
+            let cpuStart = cpuSeconds()
             let reports = try await nodeB.syncNow(peer: "a")
             let elapsed = seconds(clock.now - start)
+            let cpu = cpuSeconds() - cpuStart
             guard case .success(let report) = reports.first, report.received == size else {
                 throw BenchFailure("catch-up of \(size) moved \(reports)")
             }
             let wire = counter.bytes()
-            print(String(format: "catch-up: %7d missed events in %.3f s (%.0f events/s); %d requests, %.2f MB on the wire = %.2f × the envelopes' %.2f MB",
+            print(String(format: "catch-up: %7d missed events in %.3f s (%.0f events/s); %d requests, %.2f MB on the wire = %.2f × the envelopes' %.2f MB; both nodes' CPU %.2f cores busy",
                          size, elapsed, Double(size) / elapsed, wire.requests, Double(wire.total) / 1e6,
-                         Double(wire.total) / Double(envelopeBytes), Double(envelopeBytes) / 1e6))
+                         Double(wire.total) / Double(envelopeBytes), Double(envelopeBytes) / 1e6, cpu / elapsed))
         }
     }
 
@@ -120,7 +124,7 @@ struct Bench {
             let n = min(1_000, left)
             try await store.write { tx in
                 for _ in 0..<n {
-                    let offer = InvitationOffer(invitationID: UUID(), title: "Benchmark call", startTime: Timestamp.format(start),
+                    let offer = InvitationOffer(invitationID: .timeOrdered(), title: "Benchmark call", startTime: Timestamp.format(start),
                                                 endTime: Timestamp.format(start.addingTimeInterval(3600)))
                     _ = try tx.appendOutgoing(.invitation(offer), key: key, cipher: cipher, now: Date())
                 }
@@ -132,8 +136,8 @@ struct Bench {
     // MARK: Ingest
 
     /// One node applies signed, sealed events of two senders, as fast as they come, durably.
-    static func ingest(count: Int, folder: URL) async throws {
-        for batch in [100, 1] {
+    static func ingest(count: Int, batches: [Int], folder: URL) async throws {
+        for batch in batches {
             let receiverKey = NodeKey.generate()
             let senders = [NodeKey.generate(), NodeKey.generate()]
             let receiver = classroom(receiverKey, "r", port: 9)
@@ -148,13 +152,14 @@ struct Bench {
                 let cipher = try ChannelCipher(local: sender, peer: receiverKey.id)
                 let start = Date().addingTimeInterval(86_400 * 7)
                 return (1...perSender).map { seq in
-                    let offer = InvitationOffer(invitationID: UUID(), title: "Benchmark call", startTime: Timestamp.format(start),
+                    let offer = InvitationOffer(invitationID: .timeOrdered(), title: "Benchmark call", startTime: Timestamp.format(start),
                                                 endTime: Timestamp.format(start.addingTimeInterval(3600)))
                     return EventSealing.seal(.invitation(offer), seq: seq, applied: 0, createdAt: Date(), key: sender, cipher: cipher).envelope
                 }
             }
             let clock = ContinuousClock()
             let start = clock.now
+            let cpuStart = cpuSeconds()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for stream in streams {
                     group.addTask {
@@ -169,10 +174,12 @@ struct Bench {
                 try await group.waitForAll()
             }
             let elapsed = seconds(clock.now - start)
+            let cpu = cpuSeconds() - cpuStart
             let applied = try await store.read { tx in try senders.map { try tx.peer($0.id)!.applied }.reduce(0, +) }
             guard applied == perSender * 2 else { throw BenchFailure("ingest applied \(applied) of \(perSender * 2)") }
-            print(String(format: "ingest: %d events from 2 senders, %@: %.3f s = %.0f events/s (verified, opened, stored durably, applied; HTTP excluded)",
-                         applied, batch == 1 ? "single-event requests" : "batches of \(batch)", elapsed, Double(applied) / elapsed))
+            print(String(format: "ingest: %d events from 2 senders, %@: %.3f s = %.0f events/s (verified, opened, stored durably, applied; HTTP excluded); CPU %.0f µs an event, %.2f cores busy",
+                         applied, batch == 1 ? "single-event requests" : "batches of \(batch)", elapsed, Double(applied) / elapsed,
+                         cpu / Double(applied) * 1e6, cpu / elapsed))
         }
     }
 }
@@ -195,6 +202,14 @@ final class CountingTransport: PeerTransport {
 
     func reset() { counts.withLock { $0 = (0, 0) } }
     func bytes() -> (requests: Int, total: Int) { counts.withLock { $0 } }
+}
+
+/// CPU time (user and system) this process has used so far.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 /// A port that was free a moment ago on 127.0.0.1.
