@@ -62,52 +62,55 @@ public enum Base64URL {
     /// and no stray bits in the last character. Returns nil for anything else.
     public static func decode(_ text: String) -> Data? {
         var text = text
-        return text.withUTF8 { input -> Data? in
-            guard input.count % 4 != 1 else { return nil }
-            let whole = input.count / 4
-            let tail = input.count % 4
-            let count = whole * 3 + (tail == 0 ? 0 : tail - 1)
-            // Written in place into a buffer of the final size: appending byte by byte to
-            // Data was the top of the ingest profile.
-            var valid = true
-            let output = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-                var out = 0
-                var index = 0
-                var bad: UInt8 = 0
-                while index + 4 <= input.count {
-                    let a = values[Int(input[index])], b = values[Int(input[index + 1])]
-                    let c = values[Int(input[index + 2])], d = values[Int(input[index + 3])]
-                    bad |= (a | b | c | d) & 0x80
-                    let chunk = UInt32(a & 0x3F) << 18 | UInt32(b & 0x3F) << 12 | UInt32(c & 0x3F) << 6 | UInt32(d & 0x3F)
-                    buffer[out] = UInt8(truncatingIfNeeded: chunk >> 16)
-                    buffer[out + 1] = UInt8(truncatingIfNeeded: chunk >> 8)
-                    buffer[out + 2] = UInt8(truncatingIfNeeded: chunk)
-                    out += 3
-                    index += 4
-                }
-                switch tail {
-                case 2:
-                    let a = values[Int(input[index])], b = values[Int(input[index + 1])]
-                    bad |= (a | b) & 0x80
-                    if b & 0x0F != 0 { bad |= 0x80 }
-                    buffer[out] = UInt8(truncatingIfNeeded: (a & 0x3F) << 2 | (b & 0x3F) >> 4)
-                    out += 1
-                case 3:
-                    let a = values[Int(input[index])], b = values[Int(input[index + 1])], c = values[Int(input[index + 2])]
-                    bad |= (a | b | c) & 0x80
-                    if c & 0x03 != 0 { bad |= 0x80 }
-                    let chunk = UInt32(a & 0x3F) << 18 | UInt32(b & 0x3F) << 12 | UInt32(c & 0x3F) << 6
-                    buffer[out] = UInt8(truncatingIfNeeded: chunk >> 16)
-                    buffer[out + 1] = UInt8(truncatingIfNeeded: chunk >> 8)
-                    out += 2
-                default:
-                    break
-                }
-                initialized = out
-                valid = bad == 0
+        return text.withUTF8 { decode(bytes: $0) }
+    }
+
+    /// `decode(_:)` of text given as its UTF-8 bytes (read in place, no `String` made).
+    public static func decode(bytes input: UnsafeBufferPointer<UInt8>) -> Data? {
+        guard input.count % 4 != 1 else { return nil }
+        let whole = input.count / 4
+        let tail = input.count % 4
+        let count = whole * 3 + (tail == 0 ? 0 : tail - 1)
+        // Written in place into a buffer of the final size: appending byte by byte to
+        // Data was the top of the ingest profile.
+        var valid = true
+        let output = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var out = 0
+            var index = 0
+            var bad: UInt8 = 0
+            while index + 4 <= input.count {
+                let a = values[Int(input[index])], b = values[Int(input[index + 1])]
+                let c = values[Int(input[index + 2])], d = values[Int(input[index + 3])]
+                bad |= (a | b | c | d) & 0x80
+                let chunk = UInt32(a & 0x3F) << 18 | UInt32(b & 0x3F) << 12 | UInt32(c & 0x3F) << 6 | UInt32(d & 0x3F)
+                buffer[out] = UInt8(truncatingIfNeeded: chunk >> 16)
+                buffer[out + 1] = UInt8(truncatingIfNeeded: chunk >> 8)
+                buffer[out + 2] = UInt8(truncatingIfNeeded: chunk)
+                out += 3
+                index += 4
             }
-            return valid ? Data(output) : nil
+            switch tail {
+            case 2:
+                let a = values[Int(input[index])], b = values[Int(input[index + 1])]
+                bad |= (a | b) & 0x80
+                if b & 0x0F != 0 { bad |= 0x80 }
+                buffer[out] = UInt8(truncatingIfNeeded: (a & 0x3F) << 2 | (b & 0x3F) >> 4)
+                out += 1
+            case 3:
+                let a = values[Int(input[index])], b = values[Int(input[index + 1])], c = values[Int(input[index + 2])]
+                bad |= (a | b | c) & 0x80
+                if c & 0x03 != 0 { bad |= 0x80 }
+                let chunk = UInt32(a & 0x3F) << 18 | UInt32(b & 0x3F) << 12 | UInt32(c & 0x3F) << 6
+                buffer[out] = UInt8(truncatingIfNeeded: chunk >> 16)
+                buffer[out + 1] = UInt8(truncatingIfNeeded: chunk >> 8)
+                out += 2
+            default:
+                break
+            }
+            initialized = out
+            valid = bad == 0
         }
+        return valid ? Data(output) : nil
     }
 }
 

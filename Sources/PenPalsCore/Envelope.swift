@@ -56,9 +56,9 @@ public struct SignedEnvelope: Sendable, Equatable, Codable {
             // base64url has no quote, so the first quote after the prefix ends the payload.
             guard let quote = bytes[prefix.count..<end].firstIndex(of: UInt8(ascii: "\"")),
                   bytes[quote..<end].starts(with: middle) else { return nil }
-            let payloadText = String(decoding: UnsafeBufferPointer(rebasing: bytes[prefix.count..<quote]), as: UTF8.self)
-            let sigText = String(decoding: UnsafeBufferPointer(rebasing: bytes[(quote + middle.count)..<end]), as: UTF8.self)
-            guard let payload = Base64URL.decode(payloadText), let signature = Base64URL.decode(sigText) else { return nil }
+            guard let payload = Base64URL.decode(bytes: UnsafeBufferPointer(rebasing: bytes[prefix.count..<quote])),
+                  let signature = Base64URL.decode(bytes: UnsafeBufferPointer(rebasing: bytes[(quote + middle.count)..<end]))
+            else { return nil }
             return (payload, signature)
         }
         guard let parts else { return nil }

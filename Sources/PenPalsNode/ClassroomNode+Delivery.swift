@@ -154,13 +154,18 @@ extension ClassroomNode {
             let request = ClockMessage(clock: PairClock(author: id, peer: peerID, sent: state.sent, applied: state.applied),
                                        createdAt: now(), version: EventPayload.version).signed(with: key)
             let answer = try await transport.post(request.jsonData, to: peer.classroom, path: "/p2p/v1/sync")
+            // The signature (a hash of the whole page, up to a megabyte) is checked on
+            // another core while this one reads the page and opens its first chunk;
+            // nothing of the page is stored before it has passed.
+            async let pageSigned = answer.isSigned(by: peerID)
             let message: ClockMessage
             let clock: PairClock
             do {
-                (message, clock) = try ClockMessage.open(answer, expectedAuthor: peerID, localID: id) { $0 == peerID }
+                (message, clock) = try ClockMessage.open(answer, expectedAuthor: peerID, localID: id, signatureChecked: true) { $0 == peerID }
             } catch {
                 throw PeerClient.Failure.badAnswer(error.message)
             }
+            var signatureChecked = false
             let envelopes = message.events ?? []
             // In chunks, each stored (by the store's single writer) while the next is
             // opened, in order. The answer's signature, checked above, covers the bytes of
@@ -177,6 +182,10 @@ extension ClassroomNode {
                     _ = try? await storing?.value
                     throw error
                 }
+                if !signatureChecked {
+                    guard await pageSigned else { throw PeerClient.Failure.badAnswer(ProtocolError.badSignature.message) }
+                    signatureChecked = true
+                }
                 if let previous = storing {
                     received += try await previous.value
                     progress?(received)
@@ -190,7 +199,9 @@ extension ClassroomNode {
                 received += try await last.value
                 progress?(received)
             }
-            // The answer was checked once above; a page is not parsed and verified twice.
+            // Its clock is believed only from a checked signature (the answer was checked
+            // once; a page is not parsed and verified twice).
+            guard await pageSigned else { throw PeerClient.Failure.badAnswer(ProtocolError.badSignature.message) }
             _ = try await believe(clock, from: peerID)
             if message.more != true || envelopes.isEmpty { break }
         }

@@ -58,7 +58,8 @@ public struct PeerClient: PeerTransport {
         }
         let wireBytes = http.value(forHTTPHeaderField: "Content-Length").flatMap(Int.init) ?? data.count
         do {
-            return (try WireJSON.decode(SignedEnvelope.self, from: data), wireBytes)
+            // A PenPals node answers in exactly the form it writes; anything else is read as JSON.
+            return (try SignedEnvelope(ownJSON: data) ?? WireJSON.decode(SignedEnvelope.self, from: data), wireBytes)
         } catch {
             throw Failure.badAnswer("not a signed envelope")
         }

@@ -85,6 +85,40 @@ struct JSONValueTests {
         }
     }
 
+    @Test("sync answers read straight from their bytes: the same as JSONDecoder reads, or declined")
+    func ownAnswerForm() throws {
+        let nodes = Nodes()
+        let clock = PairClock(author: nodes.a.id, peer: nodes.b.id, sent: 4, applied: 2)
+        let envelopes = (0..<3).map { SignedEnvelope.sign(Data("{\"n\":\($0)}".utf8), with: nodes.a) }
+        for events in [envelopes, [], [envelopes[0]]] {
+            let message = ClockMessage(clock: clock, createdAt: december1, events: events, more: !events.isEmpty)
+            // The form a node writes is read by the fast path itself, to the same message.
+            #expect(ClockMessage(ownAnswerJSON: message.wireJSON) == message)
+            let text = String(decoding: message.wireJSON, as: UTF8.self)
+            let variants = [
+                text.replacingOccurrences(of: "\"sig\":\"", with: "\"sig\":\"*"),
+                text.replacingOccurrences(of: "\"sig\":\"", with: "\"extra\":1,\"sig\":\""),
+                text.replacingOccurrences(of: "},{", with: "}, {"),
+                text.replacingOccurrences(of: "\"payload\":\"", with: "\"payload\":\"A"),
+                text.replacingOccurrences(of: "\"payload\":\"", with: "\"payload\":\"\\u0041"),
+                text.replacingOccurrences(of: "\"events\":[", with: "\"events\":[1,"),
+                text.replacingOccurrences(of: "\"events\":[", with: "\"events\": ["),
+                text.replacingOccurrences(of: "],\"from\"", with: ",],\"from\""),
+                text.replacingOccurrences(of: "],\"from\"", with: "],\"events\":[],\"from\""),
+                text.replacingOccurrences(of: "\"more\":", with: "\"more\":\"x\",\"m\":"),
+                text.replacingOccurrences(of: "\"}]", with: "\"}"),
+                String(text.dropLast()),
+            ]
+            for variant in variants {
+                let data = Data(variant.utf8)
+                let decoded = try? JSONDecoder().decode(ClockMessage.self, from: data)
+                if let fast = ClockMessage(ownAnswerJSON: data) {
+                    #expect(fast == decoded, "\(variant)")
+                }
+            }
+        }
+    }
+
     @Test("bodies: the same as JSONDecoder reads, or declined")
     func bodies() {
         let id = "0b9c5e9a-2a47-4a55-9e55-1c8f1f3ad9a1"

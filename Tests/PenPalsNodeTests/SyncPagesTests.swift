@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PenPalsCore
 @testable import PenPalsNode
 import PenPalsStore
@@ -104,5 +105,58 @@ struct SyncPagesTests {
             }
             #expect(stored.events.count == 2_300 && stored.lastSeq == 2_300 && !stored.more, "each event stored once")
         }
+    }
+
+    @Test func aPageWhoseSignatureDoesNotMatchIsRefusedAndNothingOfItStored() async throws {
+        let (keyA, keyB, keyC) = (NodeKey.generate(), NodeKey.generate(), NodeKey.generate())
+        for signer in [keyC, keyB] {
+            let peer = PageServingPeer(author: keyB, recipient: keyA.id, count: 600, signer: signer)
+            let a = Classroom(id: keyA.id, name: "a", displayName: "A", url: URL(string: "http://127.0.0.1:9")!)
+            let b = Classroom(id: keyB.id, name: "b", displayName: "B", url: URL(string: "http://127.0.0.1:9")!)
+            var logger = Logger(label: "pages")
+            logger.logLevel = .critical
+            let store = try NodeStore()
+            let node = try await ClassroomNode(settings: NodeSettings(local: a, key: keyA, apiToken: "t", timezone: .gmt, peers: [b], webex: nil),
+                                               store: store, logger: logger, transport: peer)
+            let results = try await node.syncNow(peer: "b")
+            let stored = try await store.read { try $0.channelEvents(author: keyB.id, recipient: keyA.id, after: 0, limit: .max, maxBytes: .max) }
+            let applied = try await store.read { try $0.peer(keyB.id)?.applied }
+            if signer.id == keyB.id {
+                // The same page, signed by its author: every event stored and applied.
+                #expect(try results.first?.get().received == 600)
+                #expect(stored.events.count == 600 && applied == 600)
+            } else {
+                guard case .failure(let failure) = results.first else {
+                    Issue.record("a page signed by another key was taken: \(results)")
+                    continue
+                }
+                #expect(failure.message.contains("signature"), "\(failure.message)")
+                #expect(stored.events.isEmpty && applied == 0, "nothing of a forged page is stored")
+            }
+        }
+    }
+}
+
+/// A peer answering a sync request with one page of `count` events of `author`,
+/// whose answer `signer` signs (the author, or a forger).
+struct PageServingPeer: PeerTransport {
+    let answer: SignedEnvelope
+
+    init(author: NodeKey, recipient: NodeID, count: Int, signer: NodeKey) {
+        let cipher = try! ChannelCipher(local: author, peer: recipient)
+        let start = Date().addingTimeInterval(7 * 86_400)
+        let events = (1...count).map { seq in
+            let offer = InvitationOffer(invitationID: .timeOrdered(), title: "Call \(seq)", startTime: Timestamp.format(start),
+                                        endTime: Timestamp.format(start.addingTimeInterval(3_600)))
+            return EventSealing.seal(.invitation(offer), seq: seq, applied: 0, createdAt: Date(), key: author, cipher: cipher).envelope
+        }
+        let page = ClockMessage(clock: PairClock(author: author.id, peer: recipient, sent: count, applied: 0),
+                                createdAt: Date(), events: events, more: false)
+        answer = .sign(page.wireJSON, with: signer)
+    }
+
+    func post(_ body: Data, to peer: Classroom, path: String) async throws -> SignedEnvelope {
+        guard path == "/p2p/v1/sync" else { throw PeerClient.Failure.unreachable("only sync is served here") }
+        return answer
     }
 }
