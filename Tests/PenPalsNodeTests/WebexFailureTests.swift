@@ -236,10 +236,11 @@ struct WebexFailureTests {
         try await TestNetwork.with(["a", "b"], acceptWait: .seconds(1)) { network in
             try await network.startPair { settings in
                 settings.webexBackoffBase = 0.01
-                settings.webexTimeout = 1
+                // Also the connect's token exchange: 1 s timed out once on a loaded machine.
+                settings.webexTimeout = 2
             }
             // WebEx makes the meeting, but only after the node stopped waiting for the answer.
-            try await network.fault(["endpoint": "POST /v1/meetings", "delay_ms": 1500, "count": 1])
+            try await network.fault(["endpoint": "POST /v1/meetings", "delay_ms": 3000, "count": 1])
             let id = try await network.inviteAndAccept()
             try await expectExactlyOneMeeting(network, for: id)
             let log = await network.sandbox.requestLog()
