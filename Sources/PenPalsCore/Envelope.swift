@@ -93,9 +93,13 @@ public enum WireJSON {
         return try! encoder.encode(value)
     }
 
-    /// Reads `type` from JSON: with the small reader where the type allows it (see
-    /// `JSONValueReadable`), else, or for anything it does not take, with `JSONDecoder`.
+    /// Reads `type` from JSON: from a node's exact form where the type has one (see
+    /// `ExactJSONReadable`), else with the small reader where the type allows it (see
+    /// `JSONValueReadable`), else, or for anything neither takes, with `JSONDecoder`.
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        if let exact = T.self as? any ExactJSONReadable.Type, let value = exact.init(exactJSON: data) as? T {
+            return value
+        }
         if let readable = T.self as? any JSONValueReadable.Type, let json = JSONValue.parse(data),
            let value = readable.init(json: json) as? T {
             return value

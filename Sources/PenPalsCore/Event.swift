@@ -85,7 +85,7 @@ public enum EventSealing {
             throw .malformed("not an event: \(DecodingDescription.of(error))")
         }
         guard payload.v == EventPayload.version else { throw .malformed("unsupported protocol version \(payload.v)") }
-        guard UUID(uuidString: payload.id) != nil else { throw .malformed("id is not a UUID") }
+        guard UUID.parse(payload.id) != nil else { throw .malformed("id is not a UUID") }
         guard payload.seq >= 1 else { throw .malformed("seq starts at 1") }
         guard Timestamp.parse(payload.createdAt) != nil else { throw .malformed("created_at is not an RFC 3339 time") }
         guard payload.from == vouchedBy || envelope.isSigned(by: payload.from) else { throw .badSignature }

@@ -18,7 +18,7 @@ extension JSONValue {
 
 extension UUID {
     init?(json: JSONValue?) {
-        guard let text = json?.string, let id = UUID(uuidString: text) else { return nil }
+        guard let text = json?.string, let id = UUID.parse(text) else { return nil }
         self = id
     }
 }

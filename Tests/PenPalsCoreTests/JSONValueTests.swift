@@ -119,6 +119,97 @@ struct JSONValueTests {
         }
     }
 
+    /// The exact-form reader and `JSONDecoder` agree: same value, or the exact reader declines.
+    func exactAgrees<T: Decodable & ExactJSONReadable & Equatable>(_ type: T.Type, _ text: String,
+                                                                   sourceLocation: SourceLocation = #_sourceLocation) {
+        let data = Data(text.utf8)
+        if let exact = T(exactJSON: data) {
+            #expect(exact == (try? JSONDecoder().decode(T.self, from: data)), "\(text)", sourceLocation: sourceLocation)
+        }
+        #expect((try? WireJSON.decode(T.self, from: data)) == (try? JSONDecoder().decode(T.self, from: data)),
+                "\(text)", sourceLocation: sourceLocation)
+    }
+
+    @Test("payloads and invitations read in a node's exact form: the same as JSONDecoder reads, or declined")
+    func exactForms() throws {
+        let nodes = Nodes()
+        let cipher = try ChannelCipher(local: nodes.a, peer: nodes.b.id)
+        let offer = InvitationOffer(invitationID: .timeOrdered(), title: "Math with Class B", startTime: "2026-12-01T15:00:00Z",
+                                    endTime: "2026-12-01T16:00:00Z")
+        let event = EventSealing.seal(.invitation(offer), seq: 3, applied: 1, createdAt: december1, key: nodes.a, cipher: cipher)
+        // What a node writes is read by the exact reader itself.
+        #expect(EventPayload(exactJSON: event.envelope.payload) == event.payload)
+        #expect(InvitationOffer(exactJSON: WireJSON.encode(offer)) == offer)
+        let text = String(decoding: event.envelope.payload, as: UTF8.self)
+        let a = nodes.a.id.rawValue, b = nodes.b.id.rawValue
+        for variant in [
+            text.replacingOccurrences(of: "\"seq\":3", with: "\"seq\":03"),
+            text.replacingOccurrences(of: "\"seq\":3", with: "\"seq\":3.0"),
+            text.replacingOccurrences(of: "\"seq\":3", with: "\"seq\": 3"),
+            text.replacingOccurrences(of: "\"v\":1", with: "\"v\":\"1\""),
+            text.replacingOccurrences(of: "\"type\":\"invitation\"", with: "\"type\":\"party\""),
+            text.replacingOccurrences(of: "\"from\":\"\(a)\"", with: "\"from\":\"not-a-node\""),
+            text.replacingOccurrences(of: "\"clock\":{", with: "\"clock\":{\"\(b)\":9,"),
+            text.replacingOccurrences(of: "\"clock\":{", with: "\"clock\":{\"x\":1,"),
+            text.replacingOccurrences(of: "\"clock\":{", with: "\"clock\":{\"x\":-1,"),
+            text.replacingOccurrences(of: "\"created_at\":\"", with: "\"created_at\":\"\\u0032"),
+            text.replacingOccurrences(of: "\"id\":\"", with: "\"id\":\"\t"),
+            text + " ",
+            text + "x",
+            String(text.dropLast()),
+        ] {
+            exactAgrees(EventPayload.self, variant)
+        }
+        let offerText = String(decoding: WireJSON.encode(offer), as: UTF8.self)
+        for variant in [
+            offerText,
+            offerText.replacingOccurrences(of: "Math", with: "\\\"Math\\\""),
+            offerText.replacingOccurrences(of: "Math", with: "Mäth 😀"),
+            offerText.replacingOccurrences(of: offer.invitationID.lowercasedString, with: offer.invitationID.uuidString),
+            offerText.replacingOccurrences(of: offer.invitationID.lowercasedString, with: "not-a-uuid"),
+            offerText.replacingOccurrences(of: "{\"end_time\"", with: "{\"extra\":1,\"end_time\""),
+            offerText.replacingOccurrences(of: ",\"title\"", with: ", \"title\""),
+        ] {
+            exactAgrees(InvitationOffer.self, variant)
+        }
+        // An escaped title is declined by the exact reader, and read right by the ordinary one.
+        let quoted = InvitationOffer(invitationID: offer.invitationID, title: "Q\"uotes \\", startTime: offer.startTime, endTime: offer.endTime)
+        #expect(InvitationOffer(exactJSON: WireJSON.encode(quoted)) == nil)
+        #expect(try WireJSON.decode(InvitationOffer.self, from: WireJSON.encode(quoted)) == quoted)
+    }
+
+    @Test("UUID.parse takes the canonical form only, to the id UUID(uuidString:) reads")
+    func uuidParse() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("0123456789abcdefABCDEFg-{} x".unicodeScalars)
+        var texts = ["", "0", String(repeating: "0", count: 36), "00000000-0000-0000-0000-00000000000",
+                     "00000000-0000-0000-0000-0000000000000", "{00000000-0000-0000-0000-000000000000}",
+                     "00000000-0000-0000-0000-00000000000é", "00000000_0000-0000-0000-000000000000"]
+        for _ in 0..<500 {
+            let id = Bool.random(using: &generator) ? UUID.random() : UUID.timeOrdered()
+            texts.append(id.lowercasedString)
+            texts.append(id.uuidString)
+            var mutated = Array(id.uuidString.unicodeScalars)
+            mutated[Int.random(in: 0..<mutated.count, using: &generator)] = alphabet.randomElement(using: &generator)!
+            texts.append(String(String.UnicodeScalarView(mutated)))
+        }
+        // Foundation's reader on Linux (sscanf) also takes spaces and signs inside the
+        // digits ("67467CCE-29F0-441D- C0C-…"); this one takes only the canonical form.
+        func canonical(_ text: String) -> Bool {
+            let characters = Array(text)
+            return characters.count == 36 && characters.indices.allSatisfy { index in
+                [8, 13, 18, 23].contains(index) ? characters[index] == "-" : characters[index].isHexDigit
+            }
+        }
+        for text in texts {
+            let parsed = UUID.parse(text)
+            #expect((parsed != nil) == canonical(text), "\(text)")
+            if let parsed {
+                #expect(parsed == UUID(uuidString: text), "\(text)")
+            }
+        }
+    }
+
     @Test("bodies: the same as JSONDecoder reads, or declined")
     func bodies() {
         let id = "0b9c5e9a-2a47-4a55-9e55-1c8f1f3ad9a1"
