@@ -13,7 +13,27 @@ extension URLSession {
     /// a request to a peer in flight). Here the request runs on the completion
     /// handler API and a cancellation is passed on asynchronously, so no lock is
     /// held while the session is waited for.
+    ///
+    /// At most `httpMaximumConnectionsPerHost` requests of this session to one host
+    /// are handed to libcurl at a time; the others wait here. libcurl queues a request
+    /// beyond that limit with its timeout already running, and a queued request was
+    /// seen to time out (10 s) while the others to the same host were answered in
+    /// milliseconds; waiting here, nothing times out before it is sent.
     public func cancellableData(for request: URLRequest) async throws -> (Data, URLResponse) {
+        let gate = HostGate.key(session: self, url: request.url)
+        await HostGate.shared.enter(gate, limit: max(1, configuration.httpMaximumConnectionsPerHost))
+        do {
+            let answer = try await sendData(for: request)
+            await HostGate.shared.leave(gate)
+            return answer
+        } catch {
+            await HostGate.shared.leave(gate)
+            throw error
+        }
+    }
+
+    private func sendData(for request: URLRequest) async throws -> (Data, URLResponse) {
+        try Task.checkCancellation()
         let box = TaskBox()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(Data, URLResponse), any Error>) in
@@ -53,5 +73,38 @@ private final class TaskBox: @unchecked Sendable {
             return self.task
         }
         task?.cancel()
+    }
+}
+
+/// The requests in flight per session and host (see `cancellableData`).
+actor HostGate {
+    static let shared = HostGate()
+
+    private var inFlight: [String: Int] = [:]
+    private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
+
+    static func key(session: URLSession, url: URL?) -> String {
+        "\(ObjectIdentifier(session).hashValue) \(url?.scheme ?? "") \(url?.host ?? "") \(url?.port ?? -1)"
+    }
+
+    /// Waits until fewer than `limit` requests to `key` are in flight, then counts this one.
+    func enter(_ key: String, limit: Int) async {
+        if inFlight[key, default: 0] < limit {
+            inFlight[key, default: 0] += 1
+            return
+        }
+        // The slot is handed over by `leave`, which keeps the count.
+        await withCheckedContinuation { waiting[key, default: []].append($0) }
+    }
+
+    func leave(_ key: String) {
+        if var queue = waiting[key], !queue.isEmpty {
+            let next = queue.removeFirst()
+            waiting[key] = queue.isEmpty ? nil : queue
+            next.resume()
+            return
+        }
+        let count = inFlight[key, default: 1] - 1
+        inFlight[key] = count > 0 ? count : nil
     }
 }
