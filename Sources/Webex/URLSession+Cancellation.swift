@@ -97,6 +97,11 @@ actor HostGate {
         await withCheckedContinuation { waiting[key, default: []].append($0) }
     }
 
+    /// How many wait for a place at `key` (for the tests).
+    func waiting(_ key: String) -> Int {
+        waiting[key]?.count ?? 0
+    }
+
     func leave(_ key: String) {
         if var queue = waiting[key], !queue.isEmpty {
             let next = queue.removeFirst()
