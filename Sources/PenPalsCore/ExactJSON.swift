@@ -54,22 +54,9 @@ struct ExactJSONScanner: ~Copyable {
         return nil
     }
 
-    /// An integer as JSON writes one: an optional minus, no leading zero, no fraction or exponent.
+    /// An integer as JSON writes one (see `JSONValue.integer(in:at:)`).
     mutating func integer() -> Int? {
-        let negative = skip(byte: UInt8(ascii: "-"))
-        let start = index
-        var value = 0
-        while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
-            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = times.addingReportingOverflow(Int(bytes[index] - 0x30))
-            guard !overflow1, !overflow2 else { return nil }
-            value = sum
-            index += 1
-        }
-        let digits = index - start
-        guard digits > 0, !(digits > 1 && bytes[start] == 0x30) else { return nil }
-        if index < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[index]) { return nil }
-        return negative ? -value : value
+        JSONValue.integer(in: bytes, at: &index)
     }
 
     /// `{"k":1,"l":2}`: string keys, integer values, at least one member, no key twice.

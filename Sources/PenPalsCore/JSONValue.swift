@@ -74,22 +74,7 @@ public enum JSONValue: Equatable, Sendable {
         }
 
         mutating func integer() -> JSONValue? {
-            var negative = false
-            if bytes[index] == UInt8(ascii: "-") { negative = true; index += 1 }
-            let start = index
-            var value = 0
-            while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
-                let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
-                let (sum, overflow2) = times.addingReportingOverflow(Int(bytes[index] - 0x30))
-                guard !overflow1, !overflow2 else { return nil }
-                value = sum
-                index += 1
-            }
-            let digits = index - start
-            guard digits > 0, !(digits > 1 && bytes[start] == 0x30) else { return nil }
-            // A fraction or an exponent: not the protocol's, leave it to JSONDecoder.
-            if index < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[index]) { return nil }
-            return .integer(negative ? -value : value)
+            JSONValue.integer(in: bytes, at: &index).map(JSONValue.integer)
         }
 
         mutating func string() -> String? {
@@ -208,5 +193,28 @@ public enum JSONValue: Equatable, Sendable {
                 return .array(elements)
             }
         }
+    }
+}
+
+extension JSONValue {
+    /// An integer as JSON writes one, read at `index` (moved past it): an optional
+    /// minus, no leading zero, no fraction or exponent (those are not the protocol's:
+    /// nil, and the caller leaves them to `JSONDecoder`), no overflow.
+    static func integer(in bytes: UnsafeBufferPointer<UInt8>, at index: inout Int) -> Int? {
+        var negative = false
+        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { negative = true; index += 1 }
+        let start = index
+        var value = 0
+        while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
+            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times.addingReportingOverflow(Int(bytes[index] - 0x30))
+            guard !overflow1, !overflow2 else { return nil }
+            value = sum
+            index += 1
+        }
+        let digits = index - start
+        guard digits > 0, !(digits > 1 && bytes[start] == 0x30) else { return nil }
+        if index < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[index]) { return nil }
+        return negative ? -value : value
     }
 }
