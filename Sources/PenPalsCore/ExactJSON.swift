@@ -40,18 +40,7 @@ struct ExactJSONScanner: ~Copyable {
     /// A string without escapes or control characters, valid UTF-8.
     mutating func string() -> String? {
         guard skip(byte: UInt8(ascii: "\"")) else { return nil }
-        let start = index
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                let text = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-                index += 1
-                return text
-            }
-            guard byte != UInt8(ascii: "\\"), byte >= 0x20 else { return nil }
-            index += 1
-        }
-        return nil
+        return JSONValue.unescapedString(in: bytes, at: &index)
     }
 
     /// An integer as JSON writes one (see `JSONValue.integer(in:at:)`).

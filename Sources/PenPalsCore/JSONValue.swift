@@ -81,18 +81,8 @@ public enum JSONValue: Equatable, Sendable {
             index += 1  // the opening quote
             let start = index
             // The common case: no escapes, copied in one go.
-            while index < bytes.count {
-                let byte = bytes[index]
-                if byte == UInt8(ascii: "\"") {
-                    let text = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-                    index += 1
-                    return text
-                }
-                if byte == UInt8(ascii: "\\") { break }
-                guard byte >= 0x20 else { return nil }
-                index += 1
-            }
-            guard index < bytes.count else { return nil }
+            if let text = JSONValue.unescapedString(in: bytes, at: &index) { return text }
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\\") else { return nil }
             var buffer = Array(bytes[start..<index])
             while index < bytes.count {
                 let byte = bytes[index]
@@ -216,5 +206,24 @@ extension JSONValue {
         guard digits > 0, !(digits > 1 && bytes[start] == 0x30) else { return nil }
         if index < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[index]) { return nil }
         return negative ? -value : value
+    }
+
+    /// The text of a string without escapes, read from just after its opening quote
+    /// (`index` moved past the closing one). Nil, with `index` at the backslash, when
+    /// the string has an escape; nil at a control character, at the end of the bytes
+    /// or for text that is not UTF-8.
+    static func unescapedString(in bytes: UnsafeBufferPointer<UInt8>, at index: inout Int) -> String? {
+        let start = index
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                let text = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                index += 1
+                return text
+            }
+            guard byte != UInt8(ascii: "\\"), byte >= 0x20 else { return nil }
+            index += 1
+        }
+        return nil
     }
 }
