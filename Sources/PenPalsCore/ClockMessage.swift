@@ -81,7 +81,7 @@ public struct ClockMessage: Codable, Sendable, Equatable {
                             isTrusted: (NodeID) -> Bool) throws(ProtocolError) -> (ClockMessage, PairClock) {
         let message: ClockMessage
         do {
-            message = try ClockMessage(ownAnswerJSON: envelope.payload) ?? WireJSON.decode(ClockMessage.self, from: envelope.payload)
+            message = try WireJSON.decode(ClockMessage.self, from: envelope.payload)
         } catch {
             throw .malformed(DecodingDescription.of(error))
         }
@@ -92,75 +92,5 @@ public struct ClockMessage: Codable, Sendable, Equatable {
         guard message.to == localID else { throw .notAddressedHere }
         let clock = try PairClock(wire: message.clock, author: message.from, peer: message.to)
         return (message, clock)
-    }
-}
-
-extension ClockMessage {
-    /// Reads a sync answer in exactly the form `wireJSON` writes it (as a PenPals node
-    /// answers): its envelopes are taken straight from their bytes instead of through
-    /// a JSON value each (two strings and a dictionary an event), and the few other
-    /// members with the ordinary reader. Nil for anything else, which the caller then
-    /// reads as any JSON: this accepts nothing the ordinary reading does not, with the same result.
-    init?(ownAnswerJSON data: Data) {
-        let marker = Array(",\"events\":[".utf8), prefix = Array("{\"payload\":\"".utf8)
-        let middle = Array("\",\"sig\":\"".utf8), suffix = Array("\"}".utf8)
-        let quote = UInt8(ascii: "\"")
-        let parsed: (rest: Data, events: [SignedEnvelope])? = data.withUnsafeBytes { raw in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            // Before `events` come only the clock (base64url keys, numbers) and created_at:
-            // nothing there can hold the marker.
-            guard let start = Self.firstIndex(of: marker, in: bytes) else { return nil }
-            var index = start + marker.count
-            var events: [SignedEnvelope] = []
-            events.reserveCapacity(1_000)
-            func matches(_ part: [UInt8]) -> Bool {
-                guard index + part.count <= bytes.count else { return false }
-                for offset in 0..<part.count where bytes[index + offset] != part[offset] { return false }
-                index += part.count
-                return true
-            }
-            func base64Text() -> UnsafeBufferPointer<UInt8>? {
-                let from = index
-                while index < bytes.count, bytes[index] != quote { index += 1 }
-                guard index < bytes.count else { return nil }
-                return UnsafeBufferPointer(rebasing: bytes[from..<index])
-            }
-            if index < bytes.count, bytes[index] != UInt8(ascii: "]") {
-                while true {
-                    guard matches(prefix), let payloadText = base64Text(), matches(middle),
-                          let sigText = base64Text(), matches(suffix),
-                          let payload = Base64URL.decode(bytes: payloadText), let signature = Base64URL.decode(bytes: sigText)
-                    else { return nil }
-                    events.append(SignedEnvelope(payload: payload, signature: signature))
-                    guard index < bytes.count else { return nil }
-                    if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                    break
-                }
-            }
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "]") else { return nil }
-            // The other members, with an empty list where the events were.
-            var rest = Data(UnsafeBufferPointer(rebasing: bytes[0..<start]))
-            rest.append(contentsOf: ",\"events\":[]".utf8)
-            rest.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[(index + 1)...]))
-            return (rest, events)
-        }
-        guard let parsed, let json = JSONValue.parse(parsed.rest), var message = ClockMessage(json: json),
-              message.events?.isEmpty == true else { return nil }
-        message.events = parsed.events
-        self = message
-    }
-
-    private static func firstIndex(of needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
-        guard let first = needle.first, bytes.count >= needle.count else { return nil }
-        var index = 0
-        while index <= bytes.count - needle.count {
-            if bytes[index] == first {
-                var offset = 1
-                while offset < needle.count, bytes[index + offset] == needle[offset] { offset += 1 }
-                if offset == needle.count { return index }
-            }
-            index += 1
-        }
-        return nil
     }
 }

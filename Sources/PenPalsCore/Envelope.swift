@@ -44,27 +44,6 @@ public struct SignedEnvelope: Sendable, Equatable, Codable {
         try container.encode(Base64URL.encode(signature), forKey: .signature)
     }
 
-    /// Reads the envelope from the exact JSON `jsonData` writes (as a node stores it);
-    /// nil for anything else, which the caller then reads with a JSON decoder.
-    public init?(ownJSON data: Data) {
-        let prefix = Array("{\"payload\":\"".utf8), middle = Array("\",\"sig\":\"".utf8), suffix = Array("\"}".utf8)
-        let parts: (Data, Data)? = data.withUnsafeBytes { raw in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            guard bytes.count > prefix.count + middle.count + suffix.count,
-                  bytes.starts(with: prefix), bytes.suffix(suffix.count).elementsEqual(suffix) else { return nil }
-            let end = bytes.count - suffix.count
-            // base64url has no quote, so the first quote after the prefix ends the payload.
-            guard let quote = bytes[prefix.count..<end].firstIndex(of: UInt8(ascii: "\"")),
-                  bytes[quote..<end].starts(with: middle) else { return nil }
-            guard let payload = Base64URL.decode(bytes: UnsafeBufferPointer(rebasing: bytes[prefix.count..<quote])),
-                  let signature = Base64URL.decode(bytes: UnsafeBufferPointer(rebasing: bytes[(quote + middle.count)..<end]))
-            else { return nil }
-            return (payload, signature)
-        }
-        guard let parts else { return nil }
-        self.init(payload: parts.0, signature: parts.1)
-    }
-
     /// The envelope as its JSON object, written directly (no encoder round trip).
     public var jsonData: Data {
         // base64url never needs escaping in JSON: the bytes go in as they are.

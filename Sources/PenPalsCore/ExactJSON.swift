@@ -24,11 +24,7 @@ struct ExactJSONScanner: ~Copyable {
 
     /// Skips `text` if the bytes are exactly it.
     mutating func skip(_ text: StaticString) -> Bool {
-        let count = text.utf8CodeUnitCount
-        guard index + count <= bytes.count else { return false }
-        for offset in 0..<count where bytes[index + offset] != text.utf8Start[offset] { return false }
-        index += count
-        return true
+        JSONValue.skip(text, in: bytes, at: &index)
     }
 
     mutating func skip(byte: UInt8) -> Bool {
@@ -41,6 +37,37 @@ struct ExactJSONScanner: ~Copyable {
     mutating func string() -> String? {
         guard skip(byte: UInt8(ascii: "\"")) else { return nil }
         return JSONValue.unescapedString(in: bytes, at: &index)
+    }
+
+    /// A string of base64url text, decoded. base64url has no quote or backslash: the
+    /// first quote ends it, and anything else in it fails the strict decoding.
+    mutating func base64() -> Data? {
+        guard skip(byte: UInt8(ascii: "\"")) else { return nil }
+        let start = index
+        while index < bytes.count, bytes[index] != UInt8(ascii: "\"") { index += 1 }
+        guard index < bytes.count else { return nil }
+        let text = UnsafeBufferPointer(rebasing: bytes[start..<index])
+        index += 1
+        return Base64URL.decode(bytes: text)
+    }
+
+    /// An envelope as `SignedEnvelope.jsonData` writes it.
+    mutating func envelope() -> SignedEnvelope? {
+        guard skip(#"{"payload":"#), let payload = base64(), skip(#","sig":"#), let signature = base64(), skip("}") else { return nil }
+        return SignedEnvelope(payload: payload, signature: signature)
+    }
+
+    /// Where `text` first starts at or after `index`, if anywhere.
+    func firstIndex(of text: StaticString) -> Int? {
+        let count = text.utf8CodeUnitCount
+        guard count > 0, bytes.count >= count else { return nil }
+        var start = index
+        while start <= bytes.count - count {
+            var at = start
+            if JSONValue.skip(text, in: bytes, at: &at) { return start }
+            start += 1
+        }
+        return nil
     }
 
     /// An integer as JSON writes one (see `JSONValue.integer(in:at:)`).
@@ -58,6 +85,53 @@ struct ExactJSONScanner: ~Copyable {
         } while skip(byte: UInt8(ascii: ","))
         guard skip(byte: UInt8(ascii: "}")) else { return nil }
         return result
+    }
+}
+
+extension SignedEnvelope: ExactJSONReadable {
+    /// The form a node stores and sends (`jsonData`).
+    init?(exactJSON data: Data) {
+        let envelope: SignedEnvelope? = data.withUnsafeBytes { raw in
+            var json = ExactJSONScanner(raw.bindMemory(to: UInt8.self))
+            guard let envelope = json.envelope(), json.atEnd else { return nil }
+            return envelope
+        }
+        guard let envelope else { return nil }
+        self = envelope
+    }
+}
+
+extension ClockMessage: ExactJSONReadable {
+    /// A sync answer in the form `wireJSON` writes it (as a node answers): its envelopes
+    /// are taken straight from their bytes, and the few other members with the ordinary
+    /// reader. A message without `events` is left to the ordinary reader.
+    init?(exactJSON data: Data) {
+        let parsed: (rest: Data, events: [SignedEnvelope])? = data.withUnsafeBytes { raw in
+            var json = ExactJSONScanner(raw.bindMemory(to: UInt8.self))
+            // Before `events` come only the clock (base64url keys, numbers) and created_at:
+            // nothing there can hold the marker.
+            guard let start = json.firstIndex(of: #","events":["#) else { return nil }
+            json.index = start
+            guard json.skip(#","events":["#) else { return nil }
+            var events: [SignedEnvelope] = []
+            events.reserveCapacity(1_000)
+            if !json.skip(byte: UInt8(ascii: "]")) {
+                repeat {
+                    guard let envelope = json.envelope() else { return nil }
+                    events.append(envelope)
+                } while json.skip(byte: UInt8(ascii: ","))
+                guard json.skip(byte: UInt8(ascii: "]")) else { return nil }
+            }
+            // The other members, with an empty list where the events were.
+            var rest = Data(UnsafeBufferPointer(rebasing: json.bytes[0..<start]))
+            rest.append(contentsOf: ",\"events\":[]".utf8)
+            rest.append(contentsOf: UnsafeBufferPointer(rebasing: json.bytes[json.index...]))
+            return (rest, events)
+        }
+        guard let parsed, let json = JSONValue.parse(parsed.rest), var message = ClockMessage(json: json),
+              message.events?.isEmpty == true else { return nil }
+        message.events = parsed.events
+        self = message
     }
 }
 
@@ -95,44 +169,5 @@ extension InvitationOffer: ExactJSONReadable {
         }
         guard let offer else { return nil }
         self = offer
-    }
-}
-
-extension UUID {
-    /// `UUID(uuidString:)` without its `sscanf` (which showed when opening events), and
-    /// strict where that is not: 36 characters, hyphens at 8, 13, 18 and 23, hex digits
-    /// of either case elsewhere (Foundation's reader on Linux also takes spaces and
-    /// signs among the digits).
-    public static func parse(_ text: String) -> UUID? {
-        var text = text
-        return text.withUTF8 { bytes -> UUID? in
-            guard bytes.count == 36 else { return nil }
-            var value = (UInt64(0), UInt64(0))
-            var digits = 0
-            for (index, byte) in bytes.enumerated() {
-                if index == 8 || index == 13 || index == 18 || index == 23 {
-                    guard byte == UInt8(ascii: "-") else { return nil }
-                    continue
-                }
-                let nibble: UInt8
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = byte - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = byte - UInt8(ascii: "a") + 10
-                case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = byte - UInt8(ascii: "A") + 10
-                default: return nil
-                }
-                if digits < 16 {
-                    value.0 = value.0 << 4 | UInt64(nibble)
-                } else {
-                    value.1 = value.1 << 4 | UInt64(nibble)
-                }
-                digits += 1
-            }
-            var bigEndian = (value.0.bigEndian, value.1.bigEndian)
-            return withUnsafeBytes(of: &bigEndian) { raw in
-                UUID(uuid: (raw[0], raw[1], raw[2], raw[3], raw[4], raw[5], raw[6], raw[7],
-                            raw[8], raw[9], raw[10], raw[11], raw[12], raw[13], raw[14], raw[15]))
-            }
-        }
     }
 }

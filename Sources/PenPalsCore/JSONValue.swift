@@ -66,11 +66,7 @@ public enum JSONValue: Equatable, Sendable {
         }
 
         mutating func literal(_ text: StaticString, _ value: JSONValue) -> JSONValue? {
-            let count = text.utf8CodeUnitCount
-            guard index + count <= bytes.count else { return nil }
-            for offset in 0..<count where bytes[index + offset] != text.utf8Start[offset] { return nil }
-            index += count
-            return value
+            JSONValue.skip(text, in: bytes, at: &index) ? value : nil
         }
 
         mutating func integer() -> JSONValue? {
@@ -187,6 +183,15 @@ public enum JSONValue: Equatable, Sendable {
 }
 
 extension JSONValue {
+    /// Moves `index` past `text` if the bytes there are exactly it.
+    static func skip(_ text: StaticString, in bytes: UnsafeBufferPointer<UInt8>, at index: inout Int) -> Bool {
+        let count = text.utf8CodeUnitCount
+        guard index + count <= bytes.count else { return false }
+        for offset in 0..<count where bytes[index + offset] != text.utf8Start[offset] { return false }
+        index += count
+        return true
+    }
+
     /// An integer as JSON writes one, read at `index` (moved past it): an optional
     /// minus, no leading zero, no fraction or exponent (those are not the protocol's:
     /// nil, and the caller leaves them to `JSONDecoder`), no overflow.

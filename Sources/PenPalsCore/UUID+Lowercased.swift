@@ -24,18 +24,9 @@ extension UUID {
     /// Foundation's `UUID()` on Linux opens and reads `/dev/urandom` for each one,
     /// which showed in the profile of invitations (two new ids each).
     public static func random() -> UUID {
-        var generator = SystemRandomNumberGenerator()
-        var bytes = (generator.next() as UInt64, generator.next() as UInt64)
-        return withUnsafeMutableBytes(of: &bytes) { raw in
-            raw[6] = (raw[6] & 0x0F) | 0x40 // version 4
-            raw[8] = (raw[8] & 0x3F) | 0x80 // RFC 4122 variant
-            return UUID(uuid: (raw[0], raw[1], raw[2], raw[3], raw[4], raw[5], raw[6], raw[7],
-                               raw[8], raw[9], raw[10], raw[11], raw[12], raw[13], raw[14], raw[15]))
-        }
+        versioned(0x40) { _ in }
     }
-}
 
-extension UUID {
     /// A time-ordered (version 7, RFC 9562) UUID: 48 bits of Unix milliseconds, then
     /// 74 random bits. The ids a node makes (invitations, events) are keys of its
     /// peers' B-trees: ordered by time, a new one lands beside the last instead of
@@ -44,16 +35,63 @@ extension UUID {
     public static func timeOrdered(at date: Date = Date()) -> UUID {
         // Through whole microseconds, so that a time such as x.124 s read as x.12399999 s is still ms 124.
         let milliseconds = UInt64(max(0, (date.timeIntervalSince1970 * 1_000_000).rounded())) / 1000
-        var generator = SystemRandomNumberGenerator()
-        var bytes = (generator.next() as UInt64, generator.next() as UInt64)
-        return withUnsafeMutableBytes(of: &bytes) { raw in
+        return versioned(0x70) { raw in
             for index in 0..<6 {
                 raw[index] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - index)))
             }
-            raw[6] = (raw[6] & 0x0F) | 0x70 // version 7
-            raw[8] = (raw[8] & 0x3F) | 0x80 // RFC 9562 variant
-            return UUID(uuid: (raw[0], raw[1], raw[2], raw[3], raw[4], raw[5], raw[6], raw[7],
-                               raw[8], raw[9], raw[10], raw[11], raw[12], raw[13], raw[14], raw[15]))
+        }
+    }
+
+    /// 128 random bits, `fill` writing what the version puts in place of some, then the
+    /// version (`0x40`, `0x70`) and the RFC 9562 variant.
+    private static func versioned(_ version: UInt8, fill: (UnsafeMutableRawBufferPointer) -> Void) -> UUID {
+        var generator = SystemRandomNumberGenerator()
+        var bytes = (generator.next() as UInt64, generator.next() as UInt64)
+        return withUnsafeMutableBytes(of: &bytes) { raw in
+            fill(raw)
+            raw[6] = (raw[6] & 0x0F) | version
+            raw[8] = (raw[8] & 0x3F) | 0x80
+            return UUID(bytes: UnsafeRawBufferPointer(raw))
+        }
+    }
+
+    /// The UUID of 16 bytes in order.
+    init(bytes raw: UnsafeRawBufferPointer) {
+        self.init(uuid: (raw[0], raw[1], raw[2], raw[3], raw[4], raw[5], raw[6], raw[7],
+                         raw[8], raw[9], raw[10], raw[11], raw[12], raw[13], raw[14], raw[15]))
+    }
+
+    /// `UUID(uuidString:)` without its `sscanf` (which showed when opening events), and
+    /// strict where that is not: 36 characters, hyphens at 8, 13, 18 and 23, hex digits
+    /// of either case elsewhere (Foundation's reader on Linux also takes spaces and
+    /// signs among the digits).
+    public static func parse(_ text: String) -> UUID? {
+        var text = text
+        return text.withUTF8 { bytes -> UUID? in
+            guard bytes.count == 36 else { return nil }
+            var value = (UInt64(0), UInt64(0))
+            var digits = 0
+            for (index, byte) in bytes.enumerated() {
+                if index == 8 || index == 13 || index == 18 || index == 23 {
+                    guard byte == UInt8(ascii: "-") else { return nil }
+                    continue
+                }
+                let nibble: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = byte - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = byte - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = byte - UInt8(ascii: "A") + 10
+                default: return nil
+                }
+                if digits < 16 {
+                    value.0 = value.0 << 4 | UInt64(nibble)
+                } else {
+                    value.1 = value.1 << 4 | UInt64(nibble)
+                }
+                digits += 1
+            }
+            var bigEndian = (value.0.bigEndian, value.1.bigEndian)
+            return withUnsafeBytes(of: &bigEndian) { UUID(bytes: $0) }
         }
     }
 }

@@ -58,8 +58,9 @@ public struct PeerClient: PeerTransport {
         }
         let wireBytes = http.value(forHTTPHeaderField: "Content-Length").flatMap(Int.init) ?? data.count
         do {
-            // A PenPals node answers in exactly the form it writes; anything else is read as JSON.
-            return (try SignedEnvelope(ownJSON: data) ?? WireJSON.decode(SignedEnvelope.self, from: data), wireBytes)
+            // A PenPals node answers in exactly the form it writes (read straight from its
+            // bytes); anything else is read as any JSON.
+            return (try WireJSON.decode(SignedEnvelope.self, from: data), wireBytes)
         } catch {
             throw Failure.badAnswer("not a signed envelope")
         }

@@ -80,7 +80,7 @@ public struct StoreTransaction {
     public func channelEvents(author: NodeID, recipient: NodeID, after: Int, limit: Int, maxBytes: Int) throws -> (events: [SignedEnvelope], lastSeq: Int, more: Bool) {
         let page = try channelEventJSON(author: author, recipient: recipient, after: after, limit: limit, maxBytes: maxBytes)
         let envelopes = try page.events.map { data in
-            try SignedEnvelope(ownJSON: data) ?? WireJSON.decode(SignedEnvelope.self, from: data)
+            try WireJSON.decode(SignedEnvelope.self, from: data)
         }
         return (envelopes, page.lastSeq, page.more)
     }

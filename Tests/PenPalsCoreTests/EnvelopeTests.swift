@@ -16,7 +16,7 @@ struct EnvelopeTests {
     @Test("the stored form reads back without a decoder; anything else is left to the decoder")
     func ownJSON() throws {
         let envelope = SignedEnvelope.sign(payload, with: key)
-        #expect(SignedEnvelope(ownJSON: envelope.jsonData) == envelope)
+        #expect(SignedEnvelope(exactJSON: envelope.jsonData) == envelope)
         let text = String(decoding: envelope.jsonData, as: UTF8.self)
         let others = [
             text.replacingOccurrences(of: "{\"payload\"", with: "{ \"payload\""),
@@ -28,7 +28,7 @@ struct EnvelopeTests {
             "",
         ]
         for other in others {
-            #expect(SignedEnvelope(ownJSON: Data(other.utf8)) == nil, "\(other)")
+            #expect(SignedEnvelope(exactJSON: Data(other.utf8)) == nil, "\(other)")
         }
         // The reordered form is still an envelope, for the decoder.
         #expect(try WireJSON.decode(SignedEnvelope.self, from: Data(others[4].utf8)) == envelope)

@@ -93,7 +93,7 @@ struct JSONValueTests {
         for events in [envelopes, [], [envelopes[0]]] {
             let message = ClockMessage(clock: clock, createdAt: december1, events: events, more: !events.isEmpty)
             // The form a node writes is read by the fast path itself, to the same message.
-            #expect(ClockMessage(ownAnswerJSON: message.wireJSON) == message)
+            #expect(ClockMessage(exactJSON: message.wireJSON) == message)
             let text = String(decoding: message.wireJSON, as: UTF8.self)
             let variants = [
                 text.replacingOccurrences(of: "\"sig\":\"", with: "\"sig\":\"*"),
@@ -112,7 +112,7 @@ struct JSONValueTests {
             for variant in variants {
                 let data = Data(variant.utf8)
                 let decoded = try? JSONDecoder().decode(ClockMessage.self, from: data)
-                if let fast = ClockMessage(ownAnswerJSON: data) {
+                if let fast = ClockMessage(exactJSON: data) {
                     #expect(fast == decoded, "\(variant)")
                 }
             }
