@@ -158,6 +158,7 @@ extension ClassroomNode {
             // another core while this one reads the page and opens its first chunk;
             // nothing of the page is stored before it has passed.
             async let pageSigned = answer.isSigned(by: peerID)
+            let forged = PeerClient.Failure.badAnswer(ProtocolError.badSignature.message)
             let message: ClockMessage
             let clock: PairClock
             do {
@@ -165,7 +166,6 @@ extension ClassroomNode {
             } catch {
                 throw PeerClient.Failure.badAnswer(error.message)
             }
-            var signatureChecked = false
             let envelopes = message.events ?? []
             // In chunks, each stored (by the store's single writer) while the next is
             // opened, in order. The answer's signature, checked above, covers the bytes of
@@ -182,13 +182,12 @@ extension ClassroomNode {
                     _ = try? await storing?.value
                     throw error
                 }
-                if !signatureChecked {
-                    guard await pageSigned else { throw PeerClient.Failure.badAnswer(ProtocolError.badSignature.message) }
-                    signatureChecked = true
-                }
                 if let previous = storing {
                     received += try await previous.value
                     progress?(received)
+                } else {
+                    // The first chunk: stored only once the page's signature has passed.
+                    guard await pageSigned else { throw forged }
                 }
                 storing = Task { try await self.ingest(events, from: peerID).new }
                 // Let it reach the store's writer before this task takes the pool's threads
@@ -201,7 +200,7 @@ extension ClassroomNode {
             }
             // Its clock is believed only from a checked signature (the answer was checked
             // once; a page is not parsed and verified twice).
-            guard await pageSigned else { throw PeerClient.Failure.badAnswer(ProtocolError.badSignature.message) }
+            guard await pageSigned else { throw forged }
             _ = try await believe(clock, from: peerID)
             if message.more != true || envelopes.isEmpty { break }
         }

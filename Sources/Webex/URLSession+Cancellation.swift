@@ -20,7 +20,8 @@ extension URLSession {
     /// seen to time out (10 s) while the others to the same host were answered in
     /// milliseconds; waiting here, nothing times out before it is sent.
     public func cancellableData(for request: URLRequest) async throws -> (Data, URLResponse) {
-        let gate = HostGate.key(session: self, url: request.url)
+        let gate = HostGate.Key(session: ObjectIdentifier(self), scheme: request.url?.scheme, host: request.url?.host,
+                                port: request.url?.port)
         await HostGate.shared.enter(gate, limit: max(1, configuration.httpMaximumConnectionsPerHost))
         do {
             let answer = try await sendData(for: request)
@@ -80,15 +81,19 @@ private final class TaskBox: @unchecked Sendable {
 actor HostGate {
     static let shared = HostGate()
 
-    private var inFlight: [String: Int] = [:]
-    private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
-
-    static func key(session: URLSession, url: URL?) -> String {
-        "\(ObjectIdentifier(session).hashValue) \(url?.scheme ?? "") \(url?.host ?? "") \(url?.port ?? -1)"
+    /// One session's requests to one host.
+    struct Key: Hashable, Sendable {
+        var session: ObjectIdentifier
+        var scheme: String?
+        var host: String?
+        var port: Int?
     }
 
+    private var inFlight: [Key: Int] = [:]
+    private var waiting: [Key: [CheckedContinuation<Void, Never>]] = [:]
+
     /// Waits until fewer than `limit` requests to `key` are in flight, then counts this one.
-    func enter(_ key: String, limit: Int) async {
+    func enter(_ key: Key, limit: Int) async {
         if inFlight[key, default: 0] < limit {
             inFlight[key, default: 0] += 1
             return
@@ -98,11 +103,11 @@ actor HostGate {
     }
 
     /// How many wait for a place at `key` (for the tests).
-    func waiting(_ key: String) -> Int {
+    func waiting(_ key: Key) -> Int {
         waiting[key]?.count ?? 0
     }
 
-    func leave(_ key: String) {
+    func leave(_ key: Key) {
         if var queue = waiting[key], !queue.isEmpty {
             let next = queue.removeFirst()
             waiting[key] = queue.isEmpty ? nil : queue

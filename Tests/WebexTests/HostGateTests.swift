@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 @testable import Webex
 import Synchronization
@@ -44,24 +47,27 @@ struct HostGateTests {
 
     @Test func theGateLetsALimitedNumberInAndHandsEachFreedPlaceToTheNextInLine() async throws {
         let gate = HostGate()
-        for _ in 0..<3 { await gate.enter("a", limit: 3) }
-        await gate.enter("b", limit: 3)  // another host is not held up by the first
+        let session = ObjectIdentifier(URLSession.shared)
+        let a = HostGate.Key(session: session, scheme: "http", host: "127.0.0.1", port: 1)
+        let b = HostGate.Key(session: session, scheme: "http", host: "127.0.0.1", port: 2)
+        for _ in 0..<3 { await gate.enter(a, limit: 3) }
+        await gate.enter(b, limit: 3)  // another host is not held up by the first
         let through = Passed()
         let waiters = (1...2).map { _ in
             Task {
-                await gate.enter("a", limit: 3)
+                await gate.enter(a, limit: 3)
                 through.count.withLock { $0 += 1 }
             }
         }
-        while await gate.waiting("a") < 2 { await Task.yield() }
+        while await gate.waiting(a) < 2 { await Task.yield() }
         #expect(through.count.withLock { $0 } == 0, "both wait while three are in")
-        await gate.leave("a")
+        await gate.leave(a)
         while through.count.withLock({ $0 }) < 1 { await Task.yield() }
-        #expect(await gate.waiting("a") == 1, "one freed place lets one in")
-        await gate.leave("a")
+        #expect(await gate.waiting(a) == 1, "one freed place lets one in")
+        await gate.leave(a)
         for waiter in waiters { await waiter.value }
         #expect(through.count.withLock { $0 } == 2)
-        #expect(await gate.waiting("a") == 0)
+        #expect(await gate.waiting(a) == 0)
     }
 }
 
