@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import PenPalsCore
 @testable import PenPalsNode
 import PenPalsStore
@@ -35,13 +34,8 @@ struct DeliveryBackoffTests {
     /// Node A with its channel to B running over `transport`. Every backoff is 30 s:
     /// within a test, a second attempt can only come from something cutting it short.
     static func channel(to transport: some PeerTransport) async throws -> (ClassroomNode, NodeKey, Task<Void, Never>) {
-        let (keyA, keyB) = (NodeKey.generate(), NodeKey.generate())
-        let a = Classroom(id: keyA.id, name: "a", displayName: "A", url: URL(string: "http://127.0.0.1:9")!)
-        let b = Classroom(id: keyB.id, name: "b", displayName: "B", url: URL(string: "http://127.0.0.1:9")!)
-        var logger = Logger(label: "backoff")
-        logger.logLevel = .critical
-        let node = try await ClassroomNode(settings: NodeSettings(local: a, key: keyA, apiToken: "t", timezone: .gmt, peers: [b], webex: nil),
-                                           store: try NodeStore(), logger: logger, transport: transport, jitter: { _ in 30 })
+        let keyB = NodeKey.generate()
+        let node = try await ClassroomNode.lone(key: NodeKey.generate(), peer: keyB, transport: transport, jitter: { _ in 30 })
         let peer = try #require(node.directory.peers[keyB.id])
         return (node, keyB, Task { await node.runChannel(to: peer) })
     }

@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import PenPalsCore
 @testable import PenPalsNode
 import PenPalsStore
@@ -111,13 +110,8 @@ struct SyncPagesTests {
         let (keyA, keyB, keyC) = (NodeKey.generate(), NodeKey.generate(), NodeKey.generate())
         for signer in [keyC, keyB] {
             let peer = PageServingPeer(author: keyB, recipient: keyA.id, count: 600, signer: signer)
-            let a = Classroom(id: keyA.id, name: "a", displayName: "A", url: URL(string: "http://127.0.0.1:9")!)
-            let b = Classroom(id: keyB.id, name: "b", displayName: "B", url: URL(string: "http://127.0.0.1:9")!)
-            var logger = Logger(label: "pages")
-            logger.logLevel = .critical
-            let store = try NodeStore()
-            let node = try await ClassroomNode(settings: NodeSettings(local: a, key: keyA, apiToken: "t", timezone: .gmt, peers: [b], webex: nil),
-                                               store: store, logger: logger, transport: peer)
+            let node = try await ClassroomNode.lone(key: keyA, peer: keyB, transport: peer)
+            let store = node.store
             let results = try await node.syncNow(peer: "b")
             let stored = try await store.read { try $0.channelEvents(author: keyB.id, recipient: keyA.id, after: 0, limit: .max, maxBytes: .max) }
             let applied = try await store.read { try $0.peer(keyB.id)?.applied }
