@@ -20,6 +20,14 @@ struct ExactJSONScanner: ~Copyable {
         self.bytes = bytes
     }
 
+    /// What `read` makes of `data`'s bytes, scanned from the start.
+    static func read<T>(_ data: Data, _ read: (inout ExactJSONScanner) -> T?) -> T? {
+        data.withUnsafeBytes { raw in
+            var json = ExactJSONScanner(raw.bindMemory(to: UInt8.self))
+            return read(&json)
+        }
+    }
+
     var atEnd: Bool { index == bytes.count }
 
     /// Skips `text` if the bytes are exactly it.
@@ -91,8 +99,7 @@ struct ExactJSONScanner: ~Copyable {
 extension SignedEnvelope: ExactJSONReadable {
     /// The form a node stores and sends (`jsonData`).
     init?(exactJSON data: Data) {
-        let envelope: SignedEnvelope? = data.withUnsafeBytes { raw in
-            var json = ExactJSONScanner(raw.bindMemory(to: UInt8.self))
+        let envelope: SignedEnvelope? = ExactJSONScanner.read(data) { json in
             guard let envelope = json.envelope(), json.atEnd else { return nil }
             return envelope
         }
@@ -106,8 +113,7 @@ extension ClockMessage: ExactJSONReadable {
     /// are taken straight from their bytes, and the few other members with the ordinary
     /// reader. A message without `events` is left to the ordinary reader.
     init?(exactJSON data: Data) {
-        let parsed: (rest: Data, events: [SignedEnvelope])? = data.withUnsafeBytes { raw in
-            var json = ExactJSONScanner(raw.bindMemory(to: UInt8.self))
+        let parsed: (rest: Data, events: [SignedEnvelope])? = ExactJSONScanner.read(data) { json in
             // Before `events` come only the clock (base64url keys, numbers) and created_at:
             // nothing there can hold the marker.
             guard let start = json.firstIndex(of: #","events":["#) else { return nil }
@@ -137,8 +143,7 @@ extension ClockMessage: ExactJSONReadable {
 
 extension EventPayload: ExactJSONReadable {
     init?(exactJSON data: Data) {
-        let payload: EventPayload? = data.withUnsafeBytes { raw in
-            var json = ExactJSONScanner(raw.bindMemory(to: UInt8.self))
+        let payload: EventPayload? = ExactJSONScanner.read(data) { json in
             guard json.skip(#"{"clock":"#), let clock = json.integers(),
                   json.skip(#","created_at":"#), let createdAt = json.string(),
                   json.skip(#","from":"#), let fromText = json.string(), let from = NodeID(fromText),
@@ -158,8 +163,7 @@ extension EventPayload: ExactJSONReadable {
 
 extension InvitationOffer: ExactJSONReadable {
     init?(exactJSON data: Data) {
-        let offer: InvitationOffer? = data.withUnsafeBytes { raw in
-            var json = ExactJSONScanner(raw.bindMemory(to: UInt8.self))
+        let offer: InvitationOffer? = ExactJSONScanner.read(data) { json in
             guard json.skip(#"{"end_time":"#), let end = json.string(),
                   json.skip(#","invitation_id":"#), let idText = json.string(), let id = UUID.parse(idText),
                   json.skip(#","start_time":"#), let start = json.string(),
