@@ -19,6 +19,7 @@ struct Bench {
                   --catch-up  missed events to reconcile, one run per size; empty skips (default 1000,10000,100000)
                   --ingest    events for the ingest runs; 0 skips (default 20000)
                   --ingest-batches  events per request, one run per size (default 100,1)
+                  --in-flight  requests each sender has under way at once (default 1: each waits for its answer)
                 """)
             return
         }
@@ -26,6 +27,7 @@ struct Bench {
         let sizes = (value(of: "--catch-up", in: arguments) ?? "1000,10000,100000").split(separator: ",").compactMap { Int($0) }
         let ingestCount = Int(value(of: "--ingest", in: arguments) ?? "") ?? 20_000
         let batches = (value(of: "--ingest-batches", in: arguments) ?? "100,1").split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
+        let inFlight = max(1, Int(value(of: "--in-flight", in: arguments) ?? "") ?? 1)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("penpals-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -35,7 +37,7 @@ struct Bench {
             // The catch-up's hundreds of megabytes are written back before ingest measures its syncs.
             sync()
         }
-        if ingestCount >= 4 { try await ingest(count: ingestCount, batches: batches, folder: folder) }
+        if ingestCount >= 4 { try await ingest(count: ingestCount, batches: batches, inFlight: inFlight, folder: folder) }
     }
 
     static func value(of flag: String, in arguments: ArraySlice<String>) -> String? {
@@ -136,7 +138,9 @@ struct Bench {
     // MARK: Ingest
 
     /// One node applies signed, sealed events of two senders, as fast as they come, durably.
-    static func ingest(count: Int, batches: [Int], folder: URL) async throws {
+    /// Each sender has `inFlight` requests under way, taking its events' batches in order
+    /// (with more than one, a batch may arrive before the one ahead of it and wait).
+    static func ingest(count: Int, batches: [Int], inFlight: Int, folder: URL) async throws {
         for batch in batches {
             let receiverKey = NodeKey.generate()
             let senders = [NodeKey.generate(), NodeKey.generate()]
@@ -162,12 +166,14 @@ struct Bench {
             let cpuStart = cpuSeconds()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for stream in streams {
-                    group.addTask {
-                        var index = 0
-                        while index < stream.count {
-                            let end = min(stream.count, index + batch)
-                            _ = try await node.receive(Array(stream[index..<end]))
-                            index = end
+                    let next = Cursor()
+                    for _ in 0..<inFlight {
+                        group.addTask {
+                            while true {
+                                let index = next.take(batch)
+                                guard index < stream.count else { return }
+                                _ = try await node.receive(Array(stream[index..<min(stream.count, index + batch)]))
+                            }
                         }
                     }
                 }
@@ -177,11 +183,19 @@ struct Bench {
             let cpu = cpuSeconds() - cpuStart
             let applied = try await store.read { tx in try senders.map { try tx.peer($0.id)!.applied }.reduce(0, +) }
             guard applied == perSender * 2 else { throw BenchFailure("ingest applied \(applied) of \(perSender * 2)") }
+            let requests = batch == 1 ? "single-event requests" : "batches of \(batch)"
             print(String(format: "ingest: %d events from 2 senders, %@: %.3f s = %.0f events/s (verified, opened, stored durably, applied; HTTP excluded); CPU %.0f µs an event, %.2f cores busy",
-                         applied, batch == 1 ? "single-event requests" : "batches of \(batch)", elapsed, Double(applied) / elapsed,
+                         applied, inFlight == 1 ? requests : "\(requests), \(inFlight) in flight each", elapsed, Double(applied) / elapsed,
                          cpu / Double(applied) * 1e6, cpu / elapsed))
         }
     }
+}
+
+/// Hands out consecutive ranges of a stream to the tasks that send it.
+final class Cursor: Sendable {
+    private let next = Atomic(0)
+    /// The start of the next `count` items.
+    func take(_ count: Int) -> Int { next.add(count, ordering: .relaxed).oldValue }
 }
 
 struct BenchFailure: Error, CustomStringConvertible {
