@@ -13,8 +13,7 @@ public enum MeetingRules {
     }
 
     public static func check(title: String, start: Date, end: Date, now: Date) -> Violation? {
-        let trimmed = title.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.isEmpty {
+        if title.allSatisfy(\.isWhitespace) {
             return Violation(code: "title_empty", message: "Give the call a title.")
         }
         if title.count > maxTitleLength {

@@ -86,6 +86,17 @@ struct EnvelopeTests {
         #expect(!SignedEnvelope(payload: reserialised, signature: envelope.signature).isSigned(by: key.id))
     }
 
+    @Test("strings are written whole when they need no escape, escaped otherwise, and read back as they were", arguments: [
+        "plain", "", "x/y", "Zoë and 日本 🎒", "say \"hi\"", "back\\slash", "line\nbreak\r\ttab", "bell\u{07}nul\u{00}",
+        "\u{1F}\u{20}", "\u{7F} del", "end\\",
+    ])
+    func strings(text: String) throws {
+        let data = WireJSON.encode(["k": text])
+        #expect(try JSONDecoder().decode([String: String].self, from: data) == ["k": text])
+        let needsEscape = text.utf8.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
+        #expect((String(decoding: data, as: UTF8.self) == "{\"k\":\"\(text)\"}") == !needsEscape)
+    }
+
     @Test("WireJSON writes sorted keys and unescaped slashes")
     func wireJSON() {
         let data = WireJSON.encode(["b": "x/y", "a": "1"])

@@ -16,9 +16,18 @@ enum DashboardSession {
     /// The value the page sends as `X-PenPals-CSRF`; it reads it from `GET /api/session`.
     static func csrfValue(for token: String) -> String { SecretCompare.derive(token, purpose: "penpals-csrf") }
 
+    /// Whether the request carries `Authorization: Bearer <token>` (the token may have
+    /// spaces or tabs around it). Read on every API request, twice: on the bytes, not
+    /// through Foundation's `trimmingCharacters`, which cost more than the rest of the check.
     static func hasBearer(_ request: Request, token: String) -> Bool {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { return false }
-        return SecretCompare.equal(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), token)
+        guard let header = request.headers[.authorization] else { return false }
+        var given = Substring(header).utf8
+        guard given.starts(with: "Bearer ".utf8) else { return false }
+        given = given.dropFirst(7)
+        func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        while let first = given.first, isBlank(first) { given = given.dropFirst() }
+        while let last = given.last, isBlank(last) { given = given.dropLast() }
+        return SecretCompare.equal(String(Substring(given)), token)
     }
 
     /// Whether the request carries this node's session. Browsers share cookies between
