@@ -19,7 +19,9 @@ struct Bench {
                   --catch-up  missed events to reconcile, one run per size; empty skips (default 1000,10000,100000)
                   --ingest    events for the ingest runs; 0 skips (default 20000)
                   --ingest-batches  events per request, one run per size (default 100,1)
-                  --in-flight  requests each sender has under way at once (default 1: each waits for its answer)
+                  --in-flight  requests each sender has under way at once, one run per value (default 1: each
+                               waits for its answer before the next)
+                  --no-limits  skip measuring what bounds the figures (Ed25519 verification, a WAL-sized fdatasync)
                 """)
             return
         }
@@ -27,17 +29,22 @@ struct Bench {
         let sizes = (value(of: "--catch-up", in: arguments) ?? "1000,10000,100000").split(separator: ",").compactMap { Int($0) }
         let ingestCount = Int(value(of: "--ingest", in: arguments) ?? "") ?? 20_000
         let batches = (value(of: "--ingest-batches", in: arguments) ?? "100,1").split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
-        let inFlight = max(1, Int(value(of: "--in-flight", in: arguments) ?? "") ?? 1)
+        let inFlight = (value(of: "--in-flight", in: arguments) ?? "1").split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("penpals-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         print("penpals-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, stores in \(folder.path) (synchronous=FULL)")
+        if !arguments.contains("--no-limits") { try limits(folder: folder) }
         if !sizes.isEmpty {
             try await catchUp(history: history, sizes: sizes, folder: folder)
             // The catch-up's hundreds of megabytes are written back before ingest measures its syncs.
             sync()
         }
-        if ingestCount >= 4 { try await ingest(count: ingestCount, batches: batches, inFlight: inFlight, folder: folder) }
+        if ingestCount >= 4 {
+            for batch in batches {
+                for requests in inFlight { try await ingest(count: ingestCount, batch: batch, inFlight: requests, folder: folder) }
+            }
+        }
     }
 
     static func value(of flag: String, in arguments: ArraySlice<String>) -> String? {
@@ -135,17 +142,60 @@ struct Bench {
         }
     }
 
+    // MARK: Limits
+
+    /// What bounds the figures on this machine, measured apart from the node: libsodium's
+    /// Ed25519 verification of an event-sized payload on one core and on both at once, and
+    /// the disk's sync of a one-event commit's WAL frames (ten 4 KiB pages, written over
+    /// an existing file as a WAL reused after a checkpoint is).
+    static func limits(folder: URL) throws {
+        let key = NodeKey.generate()
+        let payload = Data((0..<460).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        let signature = key.sign(payload)
+        let n = 4_000, id = key.id
+        @Sendable func verifyAll() -> Double {
+            let start = ContinuousClock.now
+            for _ in 0..<n where !id.verifies(signature, of: payload) { fatalError("signature not verified") }
+            return seconds(ContinuousClock.now - start) / Double(n)
+        }
+        _ = verifyAll()  // warm-up: the first thousands run slower
+        let alone = verifyAll()
+        let pair = Mutex<[Double]>([])
+        DispatchQueue.concurrentPerform(iterations: 2) { _ in
+            let each = verifyAll()
+            pair.withLock { $0.append(each) }
+        }
+        let both = pair.withLock { $0 }
+        print(String(format: "limits: Ed25519 verification of a 460-byte payload: %.0f µs on one core; %.0f and %.0f µs with both cores verifying (%.0f/s in all)",
+                     alone * 1e6, both[0] * 1e6, both[1] * 1e6, both.reduce(0) { $0 + 1 / $1 }))
+
+        let path = folder.appendingPathComponent("sync-probe").path
+        let fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { throw BenchFailure("cannot create \(path)") }
+        defer { close(fd); unlink(path) }
+        let page = [UInt8](repeating: 0x5A, count: 4096 + 24), commits = 500, pages = 10
+        for index in 0..<(commits * pages) { _ = pwrite(fd, page, page.count, off_t(index * page.count)) }
+        _ = fsync(fd)
+        let start = ContinuousClock.now
+        for commit in 0..<commits {
+            for index in 0..<pages { _ = pwrite(fd, page, page.count, off_t((commit * pages + index) * page.count)) }
+            guard fdatasync(fd) == 0 else { throw BenchFailure("fdatasync failed: \(String(cString: strerror(errno)))") }
+        }
+        print(String(format: "limits: writing 10 pages of 4 KiB and fdatasync, as a one-event commit does: %.0f µs (at most %.0f such commits/s)",
+                     seconds(ContinuousClock.now - start) / Double(commits) * 1e6, Double(commits) / seconds(ContinuousClock.now - start)))
+    }
+
     // MARK: Ingest
 
     /// One node applies signed, sealed events of two senders, as fast as they come, durably.
     /// Each sender has `inFlight` requests under way, taking its events' batches in order
     /// (with more than one, a batch may arrive before the one ahead of it and wait).
-    static func ingest(count: Int, batches: [Int], inFlight: Int, folder: URL) async throws {
-        for batch in batches {
+    static func ingest(count: Int, batch: Int, inFlight: Int, folder: URL) async throws {
+        do {
             let receiverKey = NodeKey.generate()
             let senders = [NodeKey.generate(), NodeKey.generate()]
             let receiver = classroom(receiverKey, "r", port: 9)
-            let store = try NodeStore(path: folder.appendingPathComponent("ingest-\(batch).sqlite").path)
+            let store = try NodeStore(path: folder.appendingPathComponent("ingest-\(batch)-\(inFlight).sqlite").path)
             let node = try await ClassroomNode(
                 settings: NodeSettings(local: receiver, key: receiverKey, apiToken: "r", timezone: .gmt,
                                        peers: senders.enumerated().map { classroom($1, "s\($0)", port: 9) }, webex: nil),
