@@ -209,8 +209,10 @@ struct DashboardAPITests {
             #expect(network.node("a").changes.subscriberCount == 1)
             let started = ContinuousClock.now
             await network.stop("a")
-            #expect(ContinuousClock.now - started < .seconds(5))
-            try await stream.waitUntilEnded(timeout: .seconds(5))
+            // A stream left open would hold the stop for good; the bound leaves room for a
+            // loaded machine (9 s seen once in a full run beside the protocol simulation).
+            #expect(ContinuousClock.now - started < .seconds(20))
+            try await stream.waitUntilEnded(timeout: .seconds(10))
         }
     }
 
