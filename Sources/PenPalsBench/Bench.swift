@@ -174,15 +174,21 @@ struct Bench {
         guard fd >= 0 else { throw BenchFailure("cannot create \(path)") }
         defer { close(fd); unlink(path) }
         let page = [UInt8](repeating: 0x5A, count: 4096 + 24), commits = 500, pages = 10
-        for index in 0..<(commits * pages) { _ = pwrite(fd, page, page.count, off_t(index * page.count)) }
+        func write(_ index: Int) throws {
+            guard pwrite(fd, page, page.count, off_t(index * page.count)) == page.count else {
+                throw BenchFailure("cannot write \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+        for index in 0..<(commits * pages) { try write(index) }
         _ = fsync(fd)
         let start = ContinuousClock.now
         for commit in 0..<commits {
-            for index in 0..<pages { _ = pwrite(fd, page, page.count, off_t((commit * pages + index) * page.count)) }
+            for index in 0..<pages { try write(commit * pages + index) }
             guard fdatasync(fd) == 0 else { throw BenchFailure("fdatasync failed: \(String(cString: strerror(errno)))") }
         }
+        let perCommit = seconds(ContinuousClock.now - start) / Double(commits)
         print(String(format: "limits: writing 10 pages of 4 KiB and fdatasync, as a one-event commit does: %.0f µs (at most %.0f such commits/s)",
-                     seconds(ContinuousClock.now - start) / Double(commits) * 1e6, Double(commits) / seconds(ContinuousClock.now - start)))
+                     perCommit * 1e6, 1 / perCommit))
     }
 
     // MARK: Ingest
@@ -191,53 +197,51 @@ struct Bench {
     /// Each sender has `inFlight` requests under way, taking its events' batches in order
     /// (with more than one, a batch may arrive before the one ahead of it and wait).
     static func ingest(count: Int, batch: Int, inFlight: Int, folder: URL) async throws {
-        do {
-            let receiverKey = NodeKey.generate()
-            let senders = [NodeKey.generate(), NodeKey.generate()]
-            let receiver = classroom(receiverKey, "r", port: 9)
-            let store = try NodeStore(path: folder.appendingPathComponent("ingest-\(batch)-\(inFlight).sqlite").path)
-            let node = try await ClassroomNode(
-                settings: NodeSettings(local: receiver, key: receiverKey, apiToken: "r", timezone: .gmt,
-                                       peers: senders.enumerated().map { classroom($1, "s\($0)", port: 9) }, webex: nil),
-                store: store, logger: quiet)
-            let perSender = batch == 1 ? count / 4 : count / 2
-            // Signed and sealed beforehand: the figure is the receiver's work.
-            let streams: [[SignedEnvelope]] = try senders.map { sender in
-                let cipher = try ChannelCipher(local: sender, peer: receiverKey.id)
-                let start = Date().addingTimeInterval(86_400 * 7)
-                return (1...perSender).map { seq in
-                    let offer = InvitationOffer(invitationID: .timeOrdered(), title: "Benchmark call", startTime: Timestamp.format(start),
-                                                endTime: Timestamp.format(start.addingTimeInterval(3600)))
-                    return EventSealing.seal(.invitation(offer), seq: seq, applied: 0, createdAt: Date(), key: sender, cipher: cipher).envelope
-                }
+        let receiverKey = NodeKey.generate()
+        let senders = [NodeKey.generate(), NodeKey.generate()]
+        let receiver = classroom(receiverKey, "r", port: 9)
+        let store = try NodeStore(path: folder.appendingPathComponent("ingest-\(batch)-\(inFlight).sqlite").path)
+        let node = try await ClassroomNode(
+            settings: NodeSettings(local: receiver, key: receiverKey, apiToken: "r", timezone: .gmt,
+                                   peers: senders.enumerated().map { classroom($1, "s\($0)", port: 9) }, webex: nil),
+            store: store, logger: quiet)
+        let perSender = batch == 1 ? count / 4 : count / 2
+        // Signed and sealed beforehand: the figure is the receiver's work.
+        let streams: [[SignedEnvelope]] = try senders.map { sender in
+            let cipher = try ChannelCipher(local: sender, peer: receiverKey.id)
+            let start = Date().addingTimeInterval(86_400 * 7)
+            return (1...perSender).map { seq in
+                let offer = InvitationOffer(invitationID: .timeOrdered(), title: "Benchmark call", startTime: Timestamp.format(start),
+                                            endTime: Timestamp.format(start.addingTimeInterval(3600)))
+                return EventSealing.seal(.invitation(offer), seq: seq, applied: 0, createdAt: Date(), key: sender, cipher: cipher).envelope
             }
-            let clock = ContinuousClock()
-            let start = clock.now
-            let cpuStart = cpuSeconds()
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for stream in streams {
-                    let next = Cursor()
-                    for _ in 0..<inFlight {
-                        group.addTask {
-                            while true {
-                                let index = next.take(batch)
-                                guard index < stream.count else { return }
-                                _ = try await node.receive(Array(stream[index..<min(stream.count, index + batch)]))
-                            }
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let cpuStart = cpuSeconds()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for stream in streams {
+                let next = Cursor()
+                for _ in 0..<inFlight {
+                    group.addTask {
+                        while true {
+                            let index = next.take(batch)
+                            guard index < stream.count else { return }
+                            _ = try await node.receive(Array(stream[index..<min(stream.count, index + batch)]))
                         }
                     }
                 }
-                try await group.waitForAll()
             }
-            let elapsed = seconds(clock.now - start)
-            let cpu = cpuSeconds() - cpuStart
-            let applied = try await store.read { tx in try senders.map { try tx.peer($0.id)!.applied }.reduce(0, +) }
-            guard applied == perSender * 2 else { throw BenchFailure("ingest applied \(applied) of \(perSender * 2)") }
-            let requests = batch == 1 ? "single-event requests" : "batches of \(batch)"
-            print(String(format: "ingest: %d events from 2 senders, %@: %.3f s = %.0f events/s (verified, opened, stored durably, applied; HTTP excluded); CPU %.0f µs an event, %.2f cores busy",
-                         applied, inFlight == 1 ? requests : "\(requests), \(inFlight) in flight each", elapsed, Double(applied) / elapsed,
-                         cpu / Double(applied) * 1e6, cpu / elapsed))
+            try await group.waitForAll()
         }
+        let elapsed = seconds(clock.now - start)
+        let cpu = cpuSeconds() - cpuStart
+        let applied = try await store.read { tx in try senders.map { try tx.peer($0.id)!.applied }.reduce(0, +) }
+        guard applied == perSender * 2 else { throw BenchFailure("ingest applied \(applied) of \(perSender * 2)") }
+        let requests = batch == 1 ? "single-event requests" : "batches of \(batch)"
+        print(String(format: "ingest: %d events from 2 senders, %@: %.3f s = %.0f events/s (verified, opened, stored durably, applied; HTTP excluded); CPU %.0f µs an event, %.2f cores busy",
+                     applied, inFlight == 1 ? requests : "\(requests), \(inFlight) in flight each", elapsed, Double(applied) / elapsed,
+                     cpu / Double(applied) * 1e6, cpu / elapsed))
     }
 }
 
