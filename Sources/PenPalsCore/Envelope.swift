@@ -83,6 +83,9 @@ public enum WireJSON {
            let value = readable.init(json: json) as? T {
             return value
         }
+        if let key = JSONValue.duplicateKey(in: data) {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "the key \"\(key.prefix(64))\" stands twice in one object"))
+        }
         return try JSONDecoder().decode(type, from: data)
     }
 }

@@ -57,7 +57,11 @@ public enum EventBody: Sendable, Equatable {
             let answer = try WireJSON.decode(Answer.self, from: data)
             return .cancel(invitationID: answer.invitationID, reason: answer.reason)
         case .meeting:
-            return .meeting(try WireJSON.decode(MeetingNotice.self, from: data))
+            let notice = try WireJSON.decode(MeetingNotice.self, from: data)
+            if let problem = MeetingNotice.linkProblem(notice.webLink) {
+                throw DecodingError.dataCorrupted(.init(codingPath: [MeetingNotice.CodingKeys.webLink], debugDescription: problem))
+            }
+            return .meeting(notice)
         case .meetingFailed:
             return .meetingFailed(try WireJSON.decode(MeetingFailure.self, from: data))
         }
@@ -126,6 +130,36 @@ public struct MeetingNotice: Codable, Sendable, Equatable {
         case title
         case startTime = "start_time"
         case endTime = "end_time"
+    }
+}
+
+extension MeetingNotice {
+    /// The longest join link taken, in bytes.
+    public static let longestLink = 2_048
+
+    /// Why `link` is not a join link a node passes on to its teacher's page and
+    /// calendar, or nil when it is one: `https`, or `http` only to a loopback host
+    /// (the local WebEx sandbox); at most `longestLink` bytes; no spaces or control
+    /// characters (a CR/LF would start a new property in an `.ics`).
+    public static func linkProblem(_ link: String) -> String? {
+        guard link.utf8.count <= longestLink else { return "web_link is longer than \(longestLink) bytes" }
+        guard !link.unicodeScalars.contains(where: { $0.value <= 0x20 || (0x7F...0x9F).contains($0.value) }) else {
+            return "web_link contains a space or a control character"
+        }
+        let lower = link.lowercased()
+        let secure = lower.hasPrefix("https://")
+        guard secure || lower.hasPrefix("http://"), let url = URL(string: link), let host = url.host, !host.isEmpty else {
+            return "web_link is not an https URL"
+        }
+        if !secure && !isLoopback(host) { return "web_link is not an https URL (http is taken only for a loopback host)" }
+        return nil
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        if bare == "localhost" || bare == "::1" { return true }
+        let parts = bare.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 }
 

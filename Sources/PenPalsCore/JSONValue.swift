@@ -24,6 +24,19 @@ public enum JSONValue: Equatable, Sendable {
         }
     }
 
+    /// The first key that stands twice in one object of `data`, if `data` is JSON
+    /// (with numbers of any form) and has one. JSON leaves a repeated key's meaning
+    /// open: two readers of one signed payload could see two different events, so
+    /// every reader of outside bytes refuses such a document (`WireJSON.decode`).
+    public static func duplicateKey(in data: Data) -> String? {
+        data.withUnsafeBytes { raw in
+            var reader = Reader(bytes: raw.bindMemory(to: UInt8.self))
+            reader.anyNumber = true
+            _ = reader.value(depth: 0)
+            return reader.duplicate
+        }
+    }
+
     public subscript(key: String) -> JSONValue? {
         if case .object(let members) = self { members[key] } else { nil }
     }
@@ -38,6 +51,11 @@ public enum JSONValue: Equatable, Sendable {
     private struct Reader {
         let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
+        /// Numbers with a fraction or exponent are read (as null) instead of refused:
+        /// for `duplicateKey`, which looks at the keys of any JSON.
+        var anyNumber = false
+        /// The repeated key that stopped the reading, if one did.
+        var duplicate: String?
 
         init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -70,7 +88,28 @@ public enum JSONValue: Equatable, Sendable {
         }
 
         mutating func integer() -> JSONValue? {
-            JSONValue.integer(in: bytes, at: &index).map(JSONValue.integer)
+            let start = index
+            if let value = JSONValue.integer(in: bytes, at: &index) { return .integer(value) }
+            guard anyNumber else { return nil }
+            // -?digits(.digits)?([eE][+-]?digits)?, its value not needed.
+            index = start
+            func digits() -> Bool {
+                let first = index
+                while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 { index += 1 }
+                return index > first
+            }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+            guard digits() else { return nil }
+            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+                index += 1
+                guard digits() else { return nil }
+            }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+                index += 1
+                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+                guard digits() else { return nil }
+            }
+            return .null
         }
 
         mutating func string() -> String? {
@@ -152,8 +191,12 @@ public enum JSONValue: Equatable, Sendable {
                 skipSpace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
                 index += 1
-                // A repeated key: JSON leaves its meaning open, so leave it to JSONDecoder.
-                guard let member = value(depth: depth + 1), members.updateValue(member, forKey: key) == nil else { return nil }
+                // A repeated key: JSON leaves its meaning open; the document is refused.
+                guard let member = value(depth: depth + 1) else { return nil }
+                guard members.updateValue(member, forKey: key) == nil else {
+                    duplicate = key
+                    return nil
+                }
                 skipSpace()
                 guard index < bytes.count else { return nil }
                 if bytes[index] == UInt8(ascii: ",") { index += 1; continue }

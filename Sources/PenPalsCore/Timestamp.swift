@@ -93,8 +93,15 @@ public enum Timestamp {
         format(date, offset: zone.secondsFromGMT(for: date))
     }
 
+    /// The earliest and latest instants written: years 0001 to 9999, the four digits
+    /// RFC 3339 has. A date beyond them (from a bad answer, say) is written as the
+    /// nearest of them instead of trapping on the conversion to an integer.
+    static let writable: ClosedRange<Double> = -62_135_596_800 ... 253_402_300_799
+
     private static func format(_ date: Date, offset: Int) -> String {
-        let local = Int(date.timeIntervalSince1970.rounded(.down)) + offset
+        let seconds = date.timeIntervalSince1970
+        let bounded = seconds.isNaN ? 0 : min(max(seconds, writable.lowerBound), writable.upperBound)
+        let local = min(max(Int(bounded.rounded(.down)) + offset, Int(writable.lowerBound)), Int(writable.upperBound))
         let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
         let secondOfDay = local - days * 86_400
         let (year, month, day) = civil(fromDays: days)

@@ -9,6 +9,14 @@ extension ClassroomNode {
     /// Envelope bytes per request, leaving room under the peer's 1 MiB body limit.
     static let batchBytes = 900_000
     static let syncPageLimit = 1_000
+    /// The largest HTTP body a peer sends or answers (the contract's 1 MiB).
+    static let maxBody = 1 << 20
+    /// Envelope bytes per sync page, so that the answer stays within `maxBody` as
+    /// sent uncompressed: the page's envelopes are base64url-encoded once more in the
+    /// answer's own envelope (4 bytes for 3), beside its clock, signature and framing
+    /// (under 1 KiB: `syncAnswerFraming`).
+    static let syncPageBytes = (maxBody - syncAnswerFraming) / 4 * 3
+    static let syncAnswerFraming = 1_024
     /// Events of a sync page checked and stored together.
     static let syncChunk = 500
     static let backoffCap: Double = 300
@@ -178,6 +186,13 @@ extension ClassroomNode {
                     guard events.allSatisfy({ $0.payload.from == peerID }) else {
                         throw PeerClient.Failure.badAnswer("a sync answer carried another node's events")
                     }
+                    // The answer to this request holds the events after what it said was
+                    // applied here, in order: anything else (a replayed page, a peer that
+                    // repeats itself) moves nothing forward and would be asked for again
+                    // without end.
+                    for (offset, event) in events.enumerated() where event.payload.seq != state.applied + 1 + start + offset {
+                        throw PeerClient.Failure.badAnswer("a sync answer carried seq \(event.payload.seq) where \(state.applied + 1 + start + offset) was due")
+                    }
                 } catch {
                     _ = try? await storing?.value
                     throw error
@@ -271,11 +286,15 @@ extension ClassroomNode {
     /// Checks a sync request and believes its clock; returns who asked, that clock and
     /// the pair's counters as the acknowledgement left them.
     private func acknowledgeSyncRequest(_ envelope: SignedEnvelope) async throws -> (NodeID, PairClock, PeerState) {
-        let (_, clock): (ClockMessage, PairClock)
+        let (message, clock): (ClockMessage, PairClock)
         do {
-            (_, clock) = try ClockMessage.open(envelope, expectedAuthor: nil, localID: id) { self.directory.peers[$0] != nil }
+            (message, clock) = try ClockMessage.open(envelope, expectedAuthor: nil, localID: id) { self.directory.peers[$0] != nil }
         } catch {
             throw APIError.from(error)
+        }
+        guard message.v == EventPayload.version else {
+            throw APIError.badRequest("bad_version", message.v.map { "This node speaks protocol version \(EventPayload.version), not \($0)." }
+                                      ?? "A sync request carries the protocol version \"v\": \(EventPayload.version).")
         }
         let peer = clock.author
         let time = now()
@@ -298,7 +317,7 @@ extension ClassroomNode {
         let (events, lastSeq, more, state) = try await store.read { tx in
             guard let state = try tx.peer(peer) else { throw StoreError.unknownPeer(peer.rawValue) }
             let page = try tx.channelEventJSON(author: localID, recipient: peer, after: after,
-                                               limit: Self.syncPageLimit, maxBytes: Self.batchBytes)
+                                               limit: Self.syncPageLimit, maxBytes: Self.syncPageBytes)
             return (page.events, page.lastSeq, page.more, state)
         }
         let envelope = ClockMessage(clock: PairClock(author: id, peer: peer, sent: state.sent, applied: state.applied),

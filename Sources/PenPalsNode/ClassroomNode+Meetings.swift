@@ -52,10 +52,20 @@ extension ClassroomNode {
             guard let meetingHost, try await meetingHost.isConnected() else {
                 return try await waitForWebex(job, invitation: invitation)
             }
-            // A call started before a crash may still be finishing at WebEx: look the
-            // meeting up only once that call must have ended, or a second one is made.
+            // A call started before a crash may still be finishing at WebEx. Look the
+            // meeting up at once and adopt it when WebEx has it; only when it does not,
+            // wait until that call must have ended (or a second meeting could be made),
+            // and look again then, before creating.
             let settled = job.updatedAt + 2 * settings.webexTimeout
             if job.state == .creating, job.attempts > 0, now().timeIntervalSince1970 < settled {
+                if let meeting = try await findMeeting(for: invitation, host: meetingHost) {
+                    logger.info("adopted the WebEx meeting of a call interrupted by a restart",
+                                metadata: ["invitation": "\(invitation.id.lowercasedString)"])
+                    return try await record(meeting, for: invitation, job: job)
+                }
+                logger.info("waiting for a WebEx call interrupted by a restart to end before looking again",
+                            metadata: ["invitation": "\(invitation.id.lowercasedString)",
+                                       "until": "\(Timestamp.format(Date(timeIntervalSince1970: settled)))"])
                 var waiting = job
                 waiting.nextAttempt = settled
                 let postponed = waiting
@@ -73,6 +83,9 @@ extension ClassroomNode {
 
             let meeting = try await createOrAdopt(invitation, inDoubt: inDoubt, host: meetingHost)
             try await record(meeting, for: invitation, job: started)
+        } catch let error as UnusableLink {
+            try? await fail(job, invitationID: invitationID, code: "webex_bad_link",
+                            message: "WebEx answered a join link this node cannot pass on (\(error.problem)); the sender can try again.")
         } catch let error as WebexError {
             await handle(error, job: job, invitationID: invitationID)
         } catch {
@@ -82,15 +95,17 @@ extension ClassroomNode {
     }
 
     private func createOrAdopt(_ invitation: Invitation, inDoubt: Bool, host: any MeetingHost) async throws -> WebexMeeting {
-        let tag = Self.integrationTag(invitation.id)
-        if inDoubt {
-            if let meeting = try await host.findMeeting(tag: tag, from: invitation.startTime.addingTimeInterval(-86_400),
-                                                        to: invitation.endTime.addingTimeInterval(86_400)) {
-                logger.info("adopted the WebEx meeting made before a restart", metadata: ["invitation": "\(invitation.id)"])
-                return meeting
-            }
+        if inDoubt, let meeting = try await findMeeting(for: invitation, host: host) {
+            logger.info("adopted the WebEx meeting made before a restart", metadata: ["invitation": "\(invitation.id.lowercasedString)"])
+            return meeting
         }
         return try await host.createMeeting(Self.newWebexMeeting(for: invitation, in: settings.timezone))
+    }
+
+    /// The meeting WebEx holds under the invitation's integration tag, if any.
+    private func findMeeting(for invitation: Invitation, host: any MeetingHost) async throws -> WebexMeeting? {
+        try await host.findMeeting(tag: Self.integrationTag(invitation.id), from: invitation.startTime.addingTimeInterval(-86_400),
+                                   to: invitation.endTime.addingTimeInterval(86_400))
     }
 
     /// What WebEx is asked to schedule: times with the offset `zone` has at each of them
@@ -102,8 +117,12 @@ extension ClassroomNode {
                         timezone: zone.identifier, integrationTag: integrationTag(invitation.id))
     }
 
+    /// A WebEx meeting whose join link breaks the rule every node checks (`MeetingNotice.linkProblem`).
+    struct UnusableLink: Error { var problem: String }
+
     /// Stores the meeting, schedules the invitation and tells the receiver, in one transaction.
     private func record(_ webexMeeting: WebexMeeting, for invitation: Invitation, job: MeetingJob) async throws {
+        if let problem = MeetingNotice.linkProblem(webexMeeting.webLink) { throw UnusableLink(problem: problem) }
         let time = now()
         let meeting = Meeting(id: invitation.id, invitationID: invitation.id, title: invitation.title,
                               startTime: invitation.startTime, endTime: invitation.endTime,

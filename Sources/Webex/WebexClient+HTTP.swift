@@ -35,7 +35,9 @@ extension WebexClient {
         request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
         request.httpBody = Data(FormEncoding.encode(form).utf8)
         let (data, _) = try await send(request, isTokenRequest: true)
-        return try decode(TokenAnswer.self, from: data)
+        let answer = try decode(TokenAnswer.self, from: data)
+        try answer.check()
+        return answer
     }
 
     /// Sends a request and turns every non-2xx answer into a `WebexError`.
@@ -117,6 +119,28 @@ struct TokenAnswer: Decodable {
         case refreshToken = "refresh_token"
         case refreshTokenExpiresIn = "refresh_token_expires_in"
         case scope
+    }
+
+    /// The longest lifetime taken for a token: WebEx gives 14 days for an access token
+    /// and 90 for a refresh token; anything beyond ten years is not a lifetime.
+    static let longestLifetime: Double = 10 * 366 * 86_400
+
+    /// Refuses lifetimes that are not a number of seconds a token can live (negative,
+    /// zero for the access token, not finite, or beyond `longestLifetime`): a date made
+    /// from one would be out of every range the node writes.
+    func check() throws {
+        guard expiresIn.isFinite, expiresIn > 0, expiresIn <= Self.longestLifetime else {
+            throw WebexError.badResponse("WebEx answered a token with expires_in \(expiresIn), not a lifetime in seconds (1 to \(Int(Self.longestLifetime)))")
+        }
+        if let refresh = refreshTokenExpiresIn, !(refresh.isFinite && refresh >= 0 && refresh <= Self.longestLifetime) {
+            throw WebexError.badResponse("WebEx answered a token with refresh_token_expires_in \(refresh), not a lifetime in seconds (0 to \(Int(Self.longestLifetime)))")
+        }
+        guard !accessToken.isEmpty, accessToken.utf8.count <= 8192 else {
+            throw WebexError.badResponse("WebEx answered an access token of \(accessToken.utf8.count) bytes (1 to 8192 are taken)")
+        }
+        if let refreshToken, refreshToken.isEmpty || refreshToken.utf8.count > 8192 {
+            throw WebexError.badResponse("WebEx answered a refresh token of \(refreshToken.utf8.count) bytes (1 to 8192 are taken)")
+        }
     }
 
     func tokens(refreshToken: String, now: Date) -> WebexTokens {

@@ -11,12 +11,18 @@ import FoundationNetworking
 struct WebexErrorAnswer {
     var status: Int
     var retryAfter: TimeInterval?
+    /// A `Retry-After` header that is neither seconds nor an HTTP date within
+    /// `longestRetryAfter`: the answer is refused rather than believed.
+    var badRetryAfter: String?
     var message: String
     var oauthError: String?
 
     init(status: Int, headers: HTTPURLResponse, body: Data, now: Date = Date()) {
         self.status = status
-        self.retryAfter = headers.value(forHTTPHeaderField: "Retry-After").flatMap { Self.parseRetryAfter($0, now: now) }
+        if let header = headers.value(forHTTPHeaderField: "Retry-After") {
+            retryAfter = Self.parseRetryAfter(header, now: now)
+            if retryAfter == nil { badRetryAfter = String(header.prefix(64)) }
+        }
         let decoded = try? JSONDecoder().decode(Body.self, from: body)
         self.oauthError = decoded?.error
         let base = decoded?.message ?? decoded?.errorDescription ?? decoded?.error
@@ -26,7 +32,10 @@ struct WebexErrorAnswer {
     }
 
     func error(isTokenRequest: Bool) -> WebexError {
-        switch status {
+        if let badRetryAfter, status == 423 || status == 429 {
+            return .badResponse("WebEx answered \(status) with Retry-After \"\(badRetryAfter)\", not a wait of 0 to \(Int(Self.longestRetryAfter)) seconds or an HTTP date")
+        }
+        return switch status {
         case 400 where isTokenRequest && (oauthError == "invalid_grant" || message.contains("invalid_grant")):
             .invalidGrant(message)
         case 401: .unauthorized(message)
@@ -36,16 +45,25 @@ struct WebexErrorAnswer {
         }
     }
 
-    /// `Retry-After` as seconds, or as an HTTP date.
+    /// The longest wait a `Retry-After` may ask for: 30 days. WebEx's longest, its
+    /// daily quota, is under a day.
+    static let longestRetryAfter: TimeInterval = 30 * 86_400
+
+    /// `Retry-After` as seconds, or as an HTTP date; nil for anything else, and for a
+    /// wait longer than `longestRetryAfter`.
     static func parseRetryAfter(_ value: String, now: Date) -> TimeInterval? {
         let trimmed = value.trimmingCharacters(in: .whitespaces)
-        if let seconds = Double(trimmed), seconds >= 0, seconds.isFinite { return seconds }
+        guard trimmed.utf8.count <= 64 else { return nil }
+        if let seconds = Double(trimmed) {
+            return seconds.isFinite && seconds >= 0 && seconds <= longestRetryAfter ? seconds : nil
+        }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: trimmed) else { return nil }
-        return max(0, date.timeIntervalSince(now))
+        let wait = max(0, date.timeIntervalSince(now))
+        return wait <= longestRetryAfter ? wait : nil
     }
 
     private struct Body: Decodable {

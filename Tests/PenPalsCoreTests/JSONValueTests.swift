@@ -38,7 +38,9 @@ struct JSONValueTests {
         if let fast {
             #expect(fast == decoded, "\(text)", sourceLocation: sourceLocation)
         }
-        #expect((try? WireJSON.decode(T.self, from: data)) == decoded, "\(text)", sourceLocation: sourceLocation)
+        // A document with a repeated key is refused, whatever Foundation makes of it.
+        let expected = JSONValue.duplicateKey(in: data) == nil ? decoded : nil
+        #expect((try? WireJSON.decode(T.self, from: data)) == expected, "\(text)", sourceLocation: sourceLocation)
     }
 
     @Test("event payloads: the same as JSONDecoder reads, in any key order and spacing, or declined")
@@ -126,8 +128,8 @@ struct JSONValueTests {
         if let exact = T(exactJSON: data) {
             #expect(exact == (try? JSONDecoder().decode(T.self, from: data)), "\(text)", sourceLocation: sourceLocation)
         }
-        #expect((try? WireJSON.decode(T.self, from: data)) == (try? JSONDecoder().decode(T.self, from: data)),
-                "\(text)", sourceLocation: sourceLocation)
+        let expected = JSONValue.duplicateKey(in: data) == nil ? (try? JSONDecoder().decode(T.self, from: data)) : nil
+        #expect((try? WireJSON.decode(T.self, from: data)) == expected, "\(text)", sourceLocation: sourceLocation)
     }
 
     @Test("payloads and invitations read in a node's exact form: the same as JSONDecoder reads, or declined")

@@ -145,4 +145,14 @@ struct UUIDStringTests {
         #expect(Set(same).count == 64)
         #expect(Set(same.map { $0.prefix(13) }).count == 1)
     }
+
+    /// A date beyond RFC 3339's four-digit years (made from a hostile number) is
+    /// written as the nearest writable instant, not a trap.
+    @Test func datesBeyondFourDigitYearsAreWrittenAtTheirBound() {
+        #expect(Timestamp.format(Date(timeIntervalSince1970: 1e308)) == "9999-12-31T23:59:59Z")
+        #expect(Timestamp.format(Date(timeIntervalSince1970: -1e308)) == "0001-01-01T00:00:00Z")
+        #expect(Timestamp.format(Date(timeIntervalSince1970: .infinity)) == "9999-12-31T23:59:59Z")
+        #expect(Timestamp.format(Date(timeIntervalSince1970: .nan)) == "1970-01-01T00:00:00Z")
+        #expect(Timestamp.format(Date(timeIntervalSince1970: 1e308), in: TimeZone(identifier: "Asia/Tokyo")!) == "9999-12-31T23:59:59+09:00")
+    }
 }

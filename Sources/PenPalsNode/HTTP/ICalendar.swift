@@ -4,6 +4,9 @@ import PenPalsCore
 /// A meeting as an iCalendar (RFC 5545) file for the teacher's calendar.
 enum ICalendar {
     static func document(for meeting: MeetingView, organizer: String, now: Date) -> String {
+        // Every node checks a join link before it stores one; one stored before that
+        // check existed is left out rather than written into a property unchecked.
+        let link = MeetingNotice.linkProblem(meeting.meeting.webLink) == nil ? meeting.meeting.webLink : nil
         let lines = [
             "BEGIN:VCALENDAR",
             "VERSION:2.0",
@@ -16,10 +19,9 @@ enum ICalendar {
             "DTSTART:\(stamp(meeting.meeting.startTime))",
             "DTEND:\(stamp(meeting.meeting.endTime))",
             "SUMMARY:\(escape(meeting.meeting.title))",
-            "DESCRIPTION:\(escape("PenPals call with \(meeting.participants.map(\.name).joined(separator: " and ")). Join: \(meeting.meeting.webLink)"))",
-            "LOCATION:\(escape(meeting.meeting.webLink))",
-            "URL:\(meeting.meeting.webLink)",
-            "ORGANIZER;CN=\(escape(organizer)):urn:penpals:\(meeting.meeting.creatorID.rawValue)",
+            "DESCRIPTION:\(escape("PenPals call with \(meeting.participants.map(\.name).joined(separator: " and ")). Join: \(link ?? "")"))",
+        ] + (link.map { ["LOCATION:\(escape($0))", "URL:\($0)"] } ?? []) + [
+            "ORGANIZER;CN=\(parameter(organizer)):urn:penpals:\(meeting.meeting.creatorID.rawValue)",
             "END:VEVENT",
             "END:VCALENDAR",
         ]
@@ -31,12 +33,36 @@ enum ICalendar {
         Timestamp.format(date).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
     }
 
+    /// A TEXT value (RFC 5545 §3.3.11): backslash, semicolon and comma escaped, a line
+    /// break (CR LF, LF or CR) written `\n`, and other control characters, which TEXT
+    /// may not hold, left out (a tab stays).
     static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\")
-            .replacingOccurrences(of: ";", with: "\\;")
-            .replacingOccurrences(of: ",", with: "\\,")
-            .replacingOccurrences(of: "\r\n", with: "\\n")
-            .replacingOccurrences(of: "\n", with: "\\n")
+        var out = ""
+        var scalars = text.unicodeScalars.makeIterator()
+        var pending = scalars.next()
+        while let scalar = pending {
+            pending = scalars.next()
+            switch scalar {
+            case "\\": out += "\\\\"
+            case ";": out += "\\;"
+            case ",": out += "\\,"
+            case "\r":
+                out += "\\n"
+                if pending == "\n" { pending = scalars.next() }
+            case "\n": out += "\\n"
+            case "\t": out.unicodeScalars.append(scalar)
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F { continue }
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// A parameter value (RFC 5545 §3.1): quoted, without the quotes and control
+    /// characters a quoted value may not hold.
+    static func parameter(_ text: String) -> String {
+        "\"" + String(String.UnicodeScalarView(text.unicodeScalars.filter { $0 != "\"" && $0.value >= 0x20 && $0.value != 0x7F })) + "\""
     }
 
     /// Lines longer than 75 octets continue on the next line after a space, never inside a character.

@@ -157,7 +157,7 @@ private func optionalBody<T: Decodable>(_ request: inout Request, _ type: T.Type
     let buffer = try await request.collectBody(upTo: 1 << 20)
     guard buffer.readableBytes > 0 else { return nil }
     do {
-        return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        return try WireJSON.decode(T.self, from: Data(buffer.readableBytesView))
     } catch {
         throw APIError.badRequest("bad_json", "The request body is not what was expected: \(DecodingDescription.of(error)).")
     }
