@@ -99,9 +99,8 @@ public enum Timestamp {
     static let writable: ClosedRange<Double> = -62_135_596_800 ... 253_402_300_799
 
     private static func format(_ date: Date, offset: Int) -> String {
-        let seconds = date.timeIntervalSince1970
-        let bounded = seconds.isNaN ? 0 : min(max(seconds, writable.lowerBound), writable.upperBound)
-        let local = min(max(Int(bounded.rounded(.down)) + offset, Int(writable.lowerBound)), Int(writable.upperBound))
+        let seconds = date.timeIntervalSince1970.isNaN ? 0 : date.timeIntervalSince1970.rounded(.down) + Double(offset)
+        let local = Int(min(max(seconds, writable.lowerBound), writable.upperBound))
         let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
         let secondOfDay = local - days * 86_400
         let (year, month, day) = civil(fromDays: days)
