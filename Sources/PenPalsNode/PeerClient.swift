@@ -15,6 +15,11 @@ public struct PeerClient: PeerTransport {
         session = URLSessionPool.shared.session(.init(requestTimeout: timeout, resourceTimeout: timeout * 2, connectionsPerHost: 4))
     }
 
+    /// The most of a peer's answer read: a sync answer is at most 1 MiB, as this
+    /// node reads it (after gzip is undone), and an acknowledgement or an error far
+    /// less; the rest is room for a peer's whitespace. A longer answer fails the request.
+    static let answerLimit = (1 << 20) + 16 * 1024
+
     enum Failure: Error, CustomStringConvertible {
         case unreachable(String)
         case refused(status: Int, message: String)
@@ -45,7 +50,7 @@ public struct PeerClient: PeerTransport {
         let data: Data
         let response: URLResponse
         do {
-            (data, response) = try await session.cancellableData(for: request)
+            (data, response) = try await session.cancellableData(for: request, limit: Self.answerLimit)
         } catch {
             throw Failure.unreachable(error.localizedDescription)
         }

@@ -11,7 +11,8 @@ import FoundationNetworking
 /// and stops nodes — a test run, the benchmark — would otherwise tear down one
 /// session per node. On Linux only the session's configuration enforces a
 /// timeout (a request's own `timeoutInterval` is not), so sessions are kept per
-/// timeout. Ephemeral, without cookies or cache.
+/// timeout. Ephemeral, without cookies or cache; bodies are read through
+/// `BoundedBodies`, at most the limit each request gives (`cancellableData`).
 public final class URLSessionPool: @unchecked Sendable {
     public static let shared = URLSessionPool()
 
@@ -48,7 +49,7 @@ public final class URLSessionPool: @unchecked Sendable {
         configuration.urlCache = nil
         configuration.httpShouldSetCookies = false
         configuration.httpCookieAcceptPolicy = .never
-        let session = URLSession(configuration: configuration)
+        let session = URLSession(configuration: configuration, delegate: BoundedBodies(), delegateQueue: nil)
         sessions[limits] = session
         return session
     }

@@ -45,7 +45,7 @@ extension WebexClient {
         let data: Data
         let response: URLResponse
         do {
-            (data, response) = try await session.cancellableData(for: request)
+            (data, response) = try await session.cancellableData(for: request, limit: Self.answerLimit)
         } catch let error as URLError {
             if error.code == .cancelled, Task.isCancelled { throw CancellationError() }
             throw WebexError.transport(Self.describe(error))
@@ -93,6 +93,11 @@ extension WebexClient {
     static func timestamp(_ date: Date) -> String {
         date.formatted(Date.ISO8601FormatStyle(timeZone: .gmt))
     }
+
+    /// The most of a WebEx answer read (a token, a meeting, a page of meetings or an
+    /// error are kilobytes). A longer one fails as a lost answer would: a create
+    /// call's meeting may exist, and is looked up by its tag before another is made.
+    static let answerLimit = 4 << 20
 
     static func describe(_ error: URLError) -> String {
         switch error.code {

@@ -27,9 +27,8 @@ struct LocalAPI {
         } catch {
             throw fail("node \(node.name) has not been started yet: no api.token in \(node.dataDir.path). Start it with `penpals serve --node \(node.name)`.")
         }
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 60
-        self.session = URLSession(configuration: configuration)
+        // A pooled session: it reads bodies with a bound (see `cancellableData`).
+        self.session = URLSessionPool.shared.session(.init(requestTimeout: 60, resourceTimeout: 7 * 86_400))
     }
 
     /// Sends a request; a refusal becomes the API's message on stderr and exit 1.
@@ -46,7 +45,7 @@ struct LocalAPI {
         do {
             // Not `data(for:)`: cancelling a task suspended in it can hang FoundationNetworking
             // (the progress of `penpals sync` is cancelled while it may be asking).
-            (data, response) = try await session.cancellableData(for: request)
+            (data, response) = try await session.cancellableData(for: request, limit: 64 << 20)
         } catch {
             throw fail("node \(node.name) is not running at \(base) (\(error.localizedDescription)). Start it with `penpals serve --node \(node.name)`.")
         }
