@@ -121,7 +121,10 @@ public enum DecodingDescription {
         case .typeMismatch(_, let context), .valueNotFound(_, let context):
             return "\(path(context.codingPath)) has the wrong type"
         case .dataCorrupted(let context):
-            return context.codingPath.isEmpty ? "not valid JSON" : "\(path(context.codingPath)): \(context.debugDescription)"
+            // A refusal of this module's own (a key twice) says what it is; JSONDecoder's
+            // (with the parser's error beneath) is plainly not JSON.
+            guard context.codingPath.isEmpty else { return "\(path(context.codingPath)): \(context.debugDescription)" }
+            return context.underlyingError == nil ? context.debugDescription : "not valid JSON"
         @unknown default:
             return "\(error)"
         }

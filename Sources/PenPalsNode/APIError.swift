@@ -22,6 +22,12 @@ public struct APIError: Error, HTTPResponseError, Equatable {
     static func badRequest(_ code: String, _ message: String) -> APIError { APIError(.badRequest, code, message) }
     static func notFound(_ what: String) -> APIError { APIError(.notFound, "not_found", "\(what) does not exist on this node.") }
     static func conflict(_ code: String, _ message: String) -> APIError { APIError(.conflict, code, message) }
+    /// A batch that would leave more events (or bytes) of a channel waiting beyond a gap than a node keeps.
+    static func gapFull(held: Int, bytes: Int, settings: NodeSettings) -> APIError {
+        APIError(.tooManyRequests, "gap_full",
+                 "This batch would leave \(held) events (\(bytes) bytes) waiting beyond a gap in the channel, more than "
+                 + "\(settings.heldBeyondGapEvents) events or \(settings.heldBeyondGapBytes) bytes; send the missing events first.")
+    }
     static let unauthorized = APIError(.unauthorized, "unauthorized",
                                        "Send the node's API token (Authorization: Bearer <token from api.token>) or sign in to the dashboard.")
 

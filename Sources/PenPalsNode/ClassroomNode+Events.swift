@@ -76,6 +76,11 @@ extension ClassroomNode {
                 }
                 guard let state = try tx.peer(author) else { throw StoreError.unknownPeer(author.rawValue) }
                 if highest > state.applied {
+                    // Refused whole (the transaction rolls back) rather than filling the disk.
+                    let held = try tx.heldBeyondGap(from: author)
+                    if held.count > self.settings.heldBeyondGapEvents || held.bytes > self.settings.heldBeyondGapBytes {
+                        throw APIError.gapFull(held: held.count, bytes: held.bytes, settings: self.settings)
+                    }
                     effects.syncWith.insert(author)
                 }
                 return (new, state, effects)
@@ -83,6 +88,9 @@ extension ClassroomNode {
         } catch let error as ProtocolError {
             logger.error("protocol violation", metadata: ["peer": "\(author)", "reason": "\(error.message)"])
             throw APIError.from(error)
+        } catch let error as APIError {
+            logger.warning("refused peer events", metadata: ["peer": "\(author)", "reason": "\(error.message)"])
+            throw error
         }
         noteContact(with: author)
         settle(result.2)

@@ -27,6 +27,23 @@ public struct NodeSettings: Sendable {
     /// Attempts a meeting job makes through 5xx answers, timeouts and connection errors
     /// before the invitation fails (and the sender may retry it).
     public var webexMaxAttempts = 8
+    /// At most this many events of one channel, and this many bytes of their
+    /// envelopes, wait beyond a gap; a batch that would leave more is refused (429
+    /// `gap_full`) and nothing of it stored. A partner pushes its channel in order,
+    /// so a gap holds a few batches at most; only a buggy or hostile partner comes near.
+    /// The HTTP server closes a connection that has sent no complete request part for
+    /// this long: an idle keep-alive connection, or one that trickles its headers.
+    public var connectionIdleTimeout: Duration = .seconds(20)
+    /// How long a request's body may take to arrive whole (408 beyond).
+    public var bodyTimeout: Duration = .seconds(30)
+    /// Connections the server holds open at once; more wait in the listen backlog.
+    /// The idle timeout frees a slot held by a slow or silent client.
+    public var maxConnections = 2_000
+    /// Peer requests handled at once (each may hold a 1 MiB body before its
+    /// signatures are checked); beyond, 503 `busy`.
+    public var peerRequestsAtOnce = 64
+    public var heldBeyondGapEvents = 10_000
+    public var heldBeyondGapBytes = 16 << 20
 
     public init(local: Classroom, key: NodeKey, apiToken: String, timezone: TimeZone, peers: [Classroom], webex: WebexSettings?) {
         self.local = local

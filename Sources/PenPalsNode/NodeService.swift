@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import PenPalsCore
 public import ServiceLifecycle
@@ -27,9 +28,14 @@ public struct NodeService: Service {
     public func run() async throws {
         let onRunning = onRunning
         defer { node.changes.close() }
+        let settings = node.settings
+        let idle = settings.connectionIdleTimeout.components
         let app = Application(
             router: buildRouter(for: node),
-            configuration: .init(address: .hostname(host, port: port), serverName: "PenPals"),
+            server: .http1(configuration: .init(
+                idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))),
+            configuration: .init(address: .hostname(host, port: port), serverName: "PenPals",
+                                 availableConnectionsDelegate: MaximumAvailableConnections(settings.maxConnections)),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: node.logger)
         // Dashboard event streams never end by themselves: on shutdown they are ended

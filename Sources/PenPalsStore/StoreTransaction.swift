@@ -190,6 +190,22 @@ public struct StoreTransaction {
         guard db.changesCount == 1 else { throw StoreError.corrupt("event \(seq) of \(peer), which was never stored") }
     }
 
+    /// How many events of channel `peer` → self wait beyond a gap (stored, not yet
+    /// applied), and their envelopes' bytes: what a partner's events hold of this
+    /// node's disk while the gap stays open. (A range of the primary key.)
+    public func heldBeyondGap(from peer: NodeID) throws -> (count: Int, bytes: Int) {
+        // Every event a peer authored in this database is addressed to this node: the
+        // recipient of any one of them makes the count a range of the key, not a scan.
+        guard let state = try self.peer(peer),
+              let recipient = try String.fetchOne(db.cachedStatement(sql: "SELECT recipient FROM event WHERE author = ? LIMIT 1"),
+                                                  arguments: [peer.rawValue]) else { return (0, 0) }
+        let row = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT COUNT(*), COALESCE(SUM(LENGTH(envelope)), 0) FROM event
+            WHERE author = ? AND recipient = ? AND seq > ?
+            """), arguments: [peer.rawValue, recipient, state.applied])
+        return (row?[0] ?? 0, row?[1] ?? 0)
+    }
+
     /// Highest `seq` stored (applied or waiting) of channel `peer` → self.
     public func highestReceived(from peer: NodeID) throws -> Int {
         try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM event WHERE author = ?"), arguments: [peer.rawValue]) ?? 0

@@ -30,7 +30,7 @@ struct BadInputTests {
             #expect(connect.status == 401)
             // The bearer token may have blanks around it; anything else about it is refused.
             let token = network.member("a").token
-            for (header, status) in [("Bearer \(token)", 200), ("Bearer  \t\(token) \t", 200), ("Bearer \(token)x", 401),
+            for (header, status) in [("Bearer \(token)", 200), ("Bearer  \t\(token) \t", 200), ("bearer \(token)", 200), ("BEARER \(token)", 200), ("Bearer\t\(token)", 401), ("Bearer \(token)x", 401),
                                      ("Bearer \(token.dropLast())", 401), ("Bearer \(token.dropLast()) ", 401),
                                      ("Basic \(token)", 401), ("Bearer", 401), ("Bearer ", 401), (token, 401)] {
                 let answer = try await HTTP.send("GET", url + "/api/status", headers: ["Authorization": header])

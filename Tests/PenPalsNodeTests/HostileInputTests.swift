@@ -35,6 +35,68 @@ struct HostileInputTests {
         }
     }
 
+    @Test func eventsBeyondAGapAreCappedByCountAndBytesAndARefusedBatchStoresNothing() async throws {
+        try await TestNetwork.with(["a", "b"]) { network in
+            let a = network.member("a").key
+            let b = network.member("b").key.id
+            // Offers of one size, so a byte cap of n envelopes holds exactly n.
+            let envelopes = try (1...8).map { try Bad.event(Bad.offer("Offer \($0)"), seq: $0, author: a, recipient: b) }
+            let size = envelopes[1].jsonData.count
+            try await network.start("b", configure: { $0.heldBeyondGapEvents = 4; $0.heldBeyondGapBytes = 1 << 20 })
+            let url = network.member("b").url
+            func held() async throws -> Int {
+                try await network.node("b").store.read { try $0.heldBeyondGap(from: a.id).count }
+            }
+            // Event 1 is missing: 2…5 wait beyond the gap (the cap: 4), 6 would be a fifth.
+            #expect(try await Bad.post(Bad.batch(Array(envelopes[1...4])), to: url).status == 200)
+            let full = try await Bad.post(Bad.batch([envelopes[5]]), to: url)
+            #expect(full.status == 429, "\(full.text)")
+            #expect(full.errorCode == "gap_full")
+            #expect(try await held() == 4, "nothing of the refused batch stored")
+            // A batch that fills the gap and goes on is taken whole, and everything applies.
+            #expect(try await Bad.post(Bad.batch(Array(envelopes[0...5])), to: url).status == 200)
+            #expect(try await held() == 0)
+            #expect(try await invitations(network, "b", query: "?box=all&status=all").count == 6)
+
+            // By bytes: a cap of two envelopes' worth refuses a third beyond the next gap.
+            await network.stop("b")
+            try await network.start("b", configure: { $0.heldBeyondGapEvents = 100; $0.heldBeyondGapBytes = 2 * size + size / 2 })
+            let again = network.member("b").url
+            // 7 is missing now: 8 waits; 9 and 10 would be the second and third.
+            let more = try (9...10).map { try Bad.event(Bad.offer("Offer \($0)"), seq: $0, author: a, recipient: b) }
+            #expect(try await Bad.post(Bad.batch([envelopes[7], more[0]]), to: again).status == 200)
+            let bytes = try await Bad.post(Bad.batch([more[1]]), to: again)
+            #expect(bytes.status == 429, "\(bytes.text)")
+            #expect(bytes.errorCode == "gap_full")
+            #expect(try await held() == 2)
+        }
+    }
+
+    @Test func everyAPIPathAsksForSignInAndABodyOverOneMebibyteIs413Everywhere() async throws {
+        try await TestNetwork.with(["a", "b"]) { network in
+            try await network.start("b")
+            let url = network.member("b").url
+            // Unknown paths and methods: 401 without a credential, 404 with one.
+            for (method, path) in [("GET", "/api/nothing/here"), ("DELETE", "/api/status"), ("PUT", "/api/webex/meeting"),
+                                   ("POST", "/api/webex/invitations/x/y/z")] {
+                let anonymous = try await HTTP.send(method, url + path)
+                #expect(anonymous.status == 401, "\(method) \(path): \(anonymous.text)")
+                #expect(anonymous.errorCode == "unauthorized")
+                let signedIn = try await network.api("b", method, path)
+                #expect(signedIn.status == 404, "\(method) \(path): \(signedIn.text)")
+                #expect(signedIn.errorCode == "not_found")
+            }
+            // The routes themselves still answer.
+            #expect(try await network.api("b", "GET", "/api/status").status == 200)
+            // A route that reads no body refuses one over 1 MiB all the same.
+            let big = Data(repeating: UInt8(ascii: " "), count: (1 << 20) + 1)
+            let accept = try await HTTP.send("POST", url + "/api/webex/invitations/\(UUID().lowercasedString)/accept",
+                                             headers: ["Authorization": "Bearer \(network.member("b").token)"], body: big)
+            #expect(accept.status == 413, "\(accept.text)")
+            #expect(accept.errorCode == "body_too_large")
+        }
+    }
+
     @Test func aDocumentWithAKeyTwiceIsRefusedOnTheWireAndInTheAPI() async throws {
         try await TestNetwork.with(["a", "b"]) { network in
             try await network.start("b")
@@ -63,6 +125,7 @@ struct HostileInputTests {
             ], body: Data(body.utf8))
             #expect(invite.status == 400, "\(invite.text)")
             #expect(invite.errorCode == "bad_json")
+            #expect(invite.text.contains("the key \\\"title\\\" stands twice"), "the message names the key: \(invite.text)")
             #expect(try await invitations(network, "b", query: "?box=sent&status=all").isEmpty)
         }
     }

@@ -16,13 +16,15 @@ enum DashboardSession {
     /// The value the page sends as `X-PenPals-CSRF`; it reads it from `GET /api/session`.
     static func csrfValue(for token: String) -> String { SecretCompare.derive(token, purpose: "penpals-csrf") }
 
-    /// Whether the request carries `Authorization: Bearer <token>` (the token may have
+    /// Whether the request carries `Authorization: Bearer <token>` (any case of `Bearer`; the token may have
     /// spaces or tabs around it). Read on every API request, twice: on the bytes, not
     /// through Foundation's `trimmingCharacters`, which cost more than the rest of the check.
     static func hasBearer(_ request: Request, token: String) -> Bool {
         guard let header = request.headers[.authorization] else { return false }
         var given = Substring(header).utf8
-        guard given.starts(with: "Bearer ".utf8) else { return false }
+        // The scheme's name is case-insensitive (RFC 9110 §11.1): `bearer` is `Bearer`.
+        guard given.count > 7, given.prefix(6).elementsEqual("bearer".utf8, by: { $0 | 0x20 == $1 }),
+              given.dropFirst(6).first == UInt8(ascii: " ") else { return false }
         given = given.dropFirst(7)
         func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
         while let first = given.first, isBlank(first) { given = given.dropFirst() }

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import PenPalsCore
+import Synchronization
 
 /// Turns every error into the contract's JSON error body with the right status.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -49,15 +50,105 @@ struct TokenAuthMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
+/// A path or method under `/api` that no route has is 401 without a credential, as
+/// every `/api` request is, and 404 with one. (The group's sign-in runs only for the
+/// routes Hummingbird matched; its not-found answer passes through here.)
+struct UnknownAPIPathMiddleware<Context: RequestContext>: RouterMiddleware {
+    let token: String
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound || error.status == .methodNotAllowed {
+            let path = request.uri.path
+            if path == "/api" || path.hasPrefix("/api/"), !TokenAuthMiddleware<Context>.isAuthorised(request, token: token) {
+                throw APIError.unauthorized
+            }
+            throw error
+        }
+    }
+}
+
+/// At most `limit` peer requests at once, each reading up to 1 MiB before its
+/// signatures can be checked: what unauthenticated clients can make the node
+/// hold is `limit` MiB, not a MiB for every connection. Beyond, 503 at once (a
+/// peer retries with backoff), so no request waits behind a slow sender.
+struct ConcurrencyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
+    let limit: Int
+    let inFlight = SharedCounter()
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard inFlight.enter(limit: limit) else {
+            throw APIError(.serviceUnavailable, "busy", "The node is reading \(limit) requests from peers; try again shortly.")
+        }
+        defer { inFlight.leave() }
+        return try await next(request, context)
+    }
+}
+
+/// A count shared by the requests of one route group.
+final class SharedCounter: Sendable {
+    private let count = Atomic<Int>(0)
+
+    func enter(limit: Int) -> Bool {
+        if count.add(1, ordering: .relaxed).newValue <= limit { return true }
+        count.subtract(1, ordering: .relaxed)
+        return false
+    }
+
+    func leave() {
+        count.subtract(1, ordering: .relaxed)
+    }
+}
+
+/// 413 for a body declared over the limit on every route of the group, also one
+/// that reads no body (a body sent without a length is bounded where it is read).
+struct DeclaredBodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
+    let limit: Int
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            throw APIError(.contentTooLarge, "body_too_large", "The request body is over 1 MiB.")
+        }
+        return try await next(request, context)
+    }
+}
+
 extension Request {
-    /// The JSON body decoded as `T`, with the contract's 413 and 400 answers.
-    mutating func decodeJSON<T: Decodable>(_ type: T.Type, limit: Int = 1 << 20) async throws -> T {
-        let buffer = try await collectBody(upTo: limit)
+    /// The JSON body decoded as `T`, with the contract's 413 and 400 answers, and 408
+    /// when it has not all arrived within `deadline`.
+    mutating func decodeJSON<T: Decodable>(_ type: T.Type, limit: Int = 1 << 20, within deadline: Duration) async throws -> T {
+        let buffer = try await collectBody(upTo: limit, within: deadline)
         let data = Data(buffer.readableBytesView)
         do {
             return try WireJSON.decode(T.self, from: data)
         } catch {
             throw APIError.badRequest("bad_json", "The request body is not what was expected: \(DecodingDescription.of(error)).")
+        }
+    }
+}
+
+extension Request {
+    /// The whole body, at most `limit` bytes, if it arrives within `deadline`; else
+    /// 408. A client that sends its body a byte at a time (a slow attack) keeps
+    /// nothing but its own connection, and only for that long.
+    func collectBody(upTo limit: Int, within deadline: Duration) async throws -> ByteBuffer {
+        let request = self
+        return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask {
+                var request = request
+                return try await request.collectBody(upTo: limit)
+            }
+            group.addTask {
+                try await Task.sleep(for: deadline)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let buffer = first else {
+                throw APIError(.requestTimeout, "body_timeout",
+                               "The request body did not arrive within \(deadline.components.seconds) s; send it at once.")
+            }
+            return buffer
         }
     }
 }

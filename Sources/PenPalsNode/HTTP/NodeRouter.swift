@@ -9,12 +9,16 @@ public func buildRouter(for node: ClassroomNode) -> Router<BasicRequestContext> 
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: JSONErrorMiddleware(logger: node.logger))
+    router.add(middleware: UnknownAPIPathMiddleware(token: node.settings.apiToken))
     let api = router.group("api")
         .add(middleware: TokenAuthMiddleware(token: node.settings.apiToken))
         .add(middleware: CSRFMiddleware(token: node.settings.apiToken, nodeURL: node.directory.local.url))
+        .add(middleware: DeclaredBodyLimitMiddleware(limit: 1 << 20))
     APIRoutes(node: node).register(on: api)
     DashboardAPIRoutes(node: node).register(on: api)
-    PeerRoutes(node: node).register(on: router.group("p2p/v1"))
+
+    PeerRoutes(node: node).register(on: router.group("p2p/v1")
+        .add(middleware: ConcurrencyLimitMiddleware(limit: node.settings.peerRequestsAtOnce)))
     WebexRoutes(node: node).register(on: router)
     DashboardRoutes(node: node, assets: .shared).register(on: router)
     return router
@@ -46,14 +50,14 @@ struct APIRoutes {
         api.post("webex/invitations/:id/decline") { request, context in
             struct Reason: Decodable { var reason: String? }
             var request = request
-            let reason = try await optionalBody(&request, Reason.self)?.reason
+            let reason = try await optionalBody(&request, Reason.self, within: node.settings.bodyTimeout)?.reason
             let invitation = try await node.decline(try invitationID(context), reason: reason)
             return JSONResponse.make(InvitationBody(invitation: node.view(invitation, meeting: nil)))
         }
         api.post("webex/invitations/:id/cancel") { request, context in
             struct Reason: Decodable { var reason: String? }
             var request = request
-            let reason = try await optionalBody(&request, Reason.self)?.reason
+            let reason = try await optionalBody(&request, Reason.self, within: node.settings.bodyTimeout)?.reason
             let id = try invitationID(context)
             let invitation = try await node.cancel(id, reason: reason)
             return JSONResponse.make(InvitationBody(invitation: node.view(invitation, meeting: try await node.store.read { try $0.meeting(forInvitation: id) })))
@@ -81,7 +85,7 @@ struct APIRoutes {
         api.post("sync") { request, _ in
             struct Ask: Decodable { var peer: String? }
             var request = request
-            let peer = try await optionalBody(&request, Ask.self)?.peer
+            let peer = try await optionalBody(&request, Ask.self, within: node.settings.bodyTimeout)?.peer
             let results = try await node.syncNow(peer: peer)
             struct Row: Encodable { var name: String; var sent: Int; var received: Int; var error: String? }
             struct Body: Encodable { var peers: [Row] }
@@ -110,7 +114,7 @@ struct APIRoutes {
 
     @Sendable func invite(_ request: Request, context: BasicRequestContext) async throws -> Response {
         var request = request
-        let ask = try await request.decodeJSON(InviteRequest.self)
+        let ask = try await request.decodeJSON(InviteRequest.self, within: node.settings.bodyTimeout)
         guard let start = Timestamp.parse(ask.startTime) else {
             throw APIError.badRequest("bad_time", "start_time \"\(ask.startTime)\" is not an RFC 3339 time with a zone, e.g. 2026-12-01T15:00:00Z.")
         }
@@ -153,8 +157,8 @@ private func invitationID(_ context: BasicRequestContext) throws -> UUID {
 }
 
 /// A JSON body that may be left out entirely.
-private func optionalBody<T: Decodable>(_ request: inout Request, _ type: T.Type) async throws -> T? {
-    let buffer = try await request.collectBody(upTo: 1 << 20)
+private func optionalBody<T: Decodable>(_ request: inout Request, _ type: T.Type, within deadline: Duration) async throws -> T? {
+    let buffer = try await request.collectBody(upTo: 1 << 20, within: deadline)
     guard buffer.readableBytes > 0 else { return nil }
     do {
         return try WireJSON.decode(T.self, from: Data(buffer.readableBytesView))
@@ -170,12 +174,12 @@ struct PeerRoutes {
     func register(on group: RouterGroup<BasicRequestContext>) {
         group.post("events") { request, _ in
             var request = request
-            let batch = try await request.decodeJSON(Batch.self)
+            let batch = try await request.decodeJSON(Batch.self, within: node.settings.bodyTimeout)
             return JSONResponse.data(try await node.receive(batch.events).jsonData)
         }
         group.post("sync") { request, _ in
             var request = request
-            let envelope = try await request.decodeJSON(SignedEnvelope.self)
+            let envelope = try await request.decodeJSON(SignedEnvelope.self, within: node.settings.bodyTimeout)
             let gzip = JSONResponse.acceptsGzip(request.headers[values: .acceptEncoding])
             let answer = try await node.syncAnswer(to: envelope, gzip: gzip)
             return JSONResponse.data(answer.json, gzipped: answer.gzip)
