@@ -70,6 +70,13 @@ enum JSONResponse {
         return try? plain.compress(with: .gzip(configuration: .init(compressionLevel: .fastestCompression, strategy: .huffmanOnly)))
     }
 
+    /// What a client reads of `gzip`'s output (the protocol simulation reads its answers so).
+    static func gunzip(_ packed: ByteBuffer) -> Data? {
+        var packed = packed
+        guard let plain = try? packed.decompress(with: .gzip()) else { return nil }
+        return Data(plain.readableBytesView)
+    }
+
     /// The JSON as `packed` (its gzip, made beforehand) when there is one, else as it is.
     static func data(_ data: Data, gzipped packed: ByteBuffer?) -> Response {
         guard let packed else { return self.data(data) }

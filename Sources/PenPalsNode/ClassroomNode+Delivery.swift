@@ -253,14 +253,8 @@ extension ClassroomNode {
     }
 
     /// Answers a peer's sync request with the events it has not applied, at most
-    /// one page; believes the request's clock as an acknowledgement.
-    public func answerSync(_ envelope: SignedEnvelope) async throws -> SignedEnvelope {
-        let (peer, clock, _) = try await acknowledgeSyncRequest(envelope)
-        return try await signedPage(for: peer, after: clock.applied).envelope
-    }
-
-    /// `answerSync` as the HTTP route serves it: the answer's JSON and, when the peer
-    /// accepts gzip, its compressed form. When more pages remain, the next one is
+    /// one page, and believes the request's clock as an acknowledgement: the answer's
+    /// JSON and, when the peer accepts gzip, its compressed form, as the HTTP route serves it. When more pages remain, the next one is
     /// prepared (read, signed, compressed) while the peer checks this one, and served
     /// if the peer's next clock asks for exactly it and the pair's counters have not
     /// changed meanwhile: a page's content depends on nothing else.

@@ -123,7 +123,7 @@ extension ClassroomNode {
 
         func ignore(_ why: String) {
             logger.info("event changes nothing", metadata: [
-                "type": "\(event.body.type.rawValue)", "invitation": "\(invitationID)", "why": "\(why)"])
+                "type": "\(event.body.type.rawValue)", "invitation": "\(invitationID.lowercasedString)", "why": "\(why)"])
         }
 
         switch event.body {
@@ -239,6 +239,6 @@ extension ClassroomNode {
         invitation.problem = nil
         try tx.save(invitation, now: time)
         try dropMeeting(of: invitation.id, in: tx, now: time, effects: &effects)
-        logger.info("the invited classroom cancelled its participation", metadata: ["invitation": "\(invitation.id)"])
+        logger.info("the invited classroom cancelled its participation", metadata: ["invitation": "\(invitation.id.lowercasedString)"])
     }
 }

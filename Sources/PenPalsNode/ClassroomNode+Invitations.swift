@@ -28,7 +28,7 @@ extension ClassroomNode {
             return effects
         }
         settle(effects)
-        logger.info("invitation sent", metadata: ["invitation": "\(invitation.id)", "to": "\(peer.classroom.name)"])
+        logger.info("invitation sent", metadata: ["invitation": "\(invitation.id.lowercasedString)", "to": "\(peer.classroom.name)"])
         return invitation
     }
 
@@ -42,7 +42,7 @@ extension ClassroomNode {
             let (invitation, meeting) = try await store.read { tx in
                 (try tx.invitation(invitationID), try tx.meeting(forInvitation: invitationID))
             }
-            guard let invitation else { throw APIError.notFound("Invitation \(invitationID)") }
+            guard let invitation else { throw APIError.notFound("Invitation \(invitationID.lowercasedString)") }
             if let meeting, invitation.status == .scheduled { return (invitation, meeting) }
             let remaining = deadline - ContinuousClock.now
             // A meeting_failed (e.g. the sender has no WebEx yet) is news enough to answer now.
@@ -132,7 +132,7 @@ extension ClassroomNode {
     /// The invitation, first expired if its time ran out on this node's clock.
     func expiringInvitation(_ id: UUID, in tx: StoreTransaction, now: Date, effects: inout Effects) throws -> Invitation {
         _ = try expireDue(in: tx, now: now, effects: &effects)
-        guard let invitation = try tx.invitation(id) else { throw APIError.notFound("Invitation \(id)") }
+        guard let invitation = try tx.invitation(id) else { throw APIError.notFound("Invitation \(id.lowercasedString)") }
         return invitation
     }
 

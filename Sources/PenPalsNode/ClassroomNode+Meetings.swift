@@ -13,7 +13,7 @@ extension ClassroomNode {
             var wait: Duration = .seconds(60)
             do {
                 if let upcoming = try await runDueJobs() {
-                    wait = min(wait, .milliseconds(Int(max(0, upcoming.timeIntervalSince(now())) * 1000) + 1))
+                    wait = min(wait, upcoming + .milliseconds(1))
                 }
             } catch {
                 logger.error("meeting jobs could not be read", metadata: ["error": "\(error)"])
@@ -22,18 +22,25 @@ extension ClassroomNode {
         }
     }
 
-    /// Runs every job that is due now, one after the other; returns when the next one is due.
+    /// Runs every job that is due now, one after the other; returns how long until
+    /// the next one is due. Due by the wall clock or by the monotonic clock, whichever
+    /// comes first (`MonotonicSchedule`): a clock set back stalls no job.
     @discardableResult
-    public func runDueJobs() async throws -> Date? {
+    public func runDueJobs() async throws -> Duration? {
         let time = now().timeIntervalSince1970
-        for due in try await store.read({ try $0.openJobs() }) where due.nextAttempt <= time {
+        let open = try await store.read { try $0.openJobs() }
+        jobSchedule.keep(only: Set(open.map(\.invitationID)))
+        for due in open where jobSchedule.remaining(due.invitationID, wallDue: due.nextAttempt, wallNow: time, now: uptime()) == .zero {
             guard !Task.isCancelled else { break }
             // Read again: an earlier job's call took time, in which this one may have changed (a cancel).
             guard let id = UUID(uuidString: due.invitationID), let job = try await store.read({ try $0.job(forInvitation: id) }),
-                  [.pending, .creating, .deleting].contains(job.state), job.nextAttempt <= time else { continue }
+                  [.pending, .creating, .deleting].contains(job.state),
+                  jobSchedule.remaining(job.invitationID, wallDue: job.nextAttempt, wallNow: time, now: uptime()) == .zero else { continue }
             await run(job)
         }
-        return try await store.read { try $0.openJobs() }.map(\.nextAttempt).min().map(Date.init(timeIntervalSince1970:))
+        let later = now().timeIntervalSince1970
+        return try await store.read { try $0.openJobs() }
+            .map { jobSchedule.remaining($0.invitationID, wallDue: $0.nextAttempt, wallNow: later, now: uptime()) }.min()
     }
 
     static func integrationTag(_ invitationID: UUID) -> String {
@@ -89,7 +96,7 @@ extension ClassroomNode {
         } catch let error as WebexError {
             await handle(error, job: job, invitationID: invitationID)
         } catch {
-            logger.error("meeting job failed", metadata: ["invitation": "\(invitationID)", "error": "\(error)"])
+            logger.error("meeting job failed", metadata: ["invitation": "\(invitationID.lowercasedString)", "error": "\(error)"])
             try? await retryLater(job, after: 30, error: "\(error)", keepDoubt: true)
         }
     }
@@ -157,7 +164,7 @@ extension ClassroomNode {
             return effects
         }
         settle(effects)
-        logger.info("WebEx meeting created", metadata: ["invitation": "\(invitation.id)"])
+        logger.info("WebEx meeting created", metadata: ["invitation": "\(invitation.id.lowercasedString)"])
     }
 
     /// The sender has no WebEx account connected: tell the receiver once and wait for `/webex/callback`.
@@ -193,7 +200,7 @@ extension ClassroomNode {
     }
 
     private func handle(_ error: WebexError, job: MeetingJob, invitationID: UUID) async {
-        logger.warning("WebEx call failed", metadata: ["invitation": "\(invitationID)", "error": "\(error)"])
+        logger.warning("WebEx call failed", metadata: ["invitation": "\(invitationID.lowercasedString)", "error": "\(error)"])
         let attempts = job.attempts + 1
         do {
             switch error {
@@ -230,7 +237,7 @@ extension ClassroomNode {
                                message: "WebEx refused to create the meeting: \(message)")
             }
         } catch {
-            logger.error("meeting job could not be updated", metadata: ["invitation": "\(invitationID)", "error": "\(error)"])
+            logger.error("meeting job could not be updated", metadata: ["invitation": "\(invitationID.lowercasedString)", "error": "\(error)"])
         }
     }
 
@@ -354,7 +361,7 @@ extension ClassroomNode {
             return (invitation, effects)
         }
         settle(effects)
-        logger.info("retrying the WebEx meeting", metadata: ["invitation": "\(invitationID)"])
+        logger.info("retrying the WebEx meeting", metadata: ["invitation": "\(invitationID.lowercasedString)"])
         return invitation
     }
 
@@ -381,10 +388,10 @@ extension ClassroomNode {
                 }
             }
             try await finish(job, state: .deleted, note: meetingID == nil ? "cancelled; no meeting was made" : "cancelled; deleted at WebEx")
-            logger.info("the WebEx meeting of a cancelled invitation is deleted", metadata: ["invitation": "\(invitationID)"])
+            logger.info("the WebEx meeting of a cancelled invitation is deleted", metadata: ["invitation": "\(invitationID.lowercasedString)"])
         } catch let error as WebexError {
             logger.warning("the WebEx meeting of a cancelled invitation could not be deleted yet",
-                           metadata: ["invitation": "\(invitationID)", "error": "\(error)"])
+                           metadata: ["invitation": "\(invitationID.lowercasedString)", "error": "\(error)"])
             switch error {
             case .notConnected, .invalidGrant, .unauthorized:
                 try? await retryDeletion(job, after: 24 * 3600, error: "webex_not_connected")
@@ -394,7 +401,7 @@ extension ClassroomNode {
                 try? await retryDeletion(job, after: backoff(job.attempts + 1), error: "\(error)")
             }
         } catch {
-            logger.error("meeting deletion failed", metadata: ["invitation": "\(invitationID)", "error": "\(error)"])
+            logger.error("meeting deletion failed", metadata: ["invitation": "\(invitationID.lowercasedString)", "error": "\(error)"])
             try? await retryDeletion(job, after: 30, error: "\(error)")
         }
     }

@@ -67,6 +67,8 @@ public final class ClassroomNode: Sendable {
     let directory: Directory
     let logger: Logger
     let now: @Sendable () -> Date
+    /// The monotonic clock: what waits are measured by (a wall clock may jump).
+    let uptime: @Sendable () -> ContinuousClock.Instant
     /// Picks a backoff delay in a range; random, or seeded in the simulation.
     let jitter: @Sendable (ClosedRange<Double>) -> Double
     let transport: any PeerTransport
@@ -78,6 +80,8 @@ public final class ClassroomNode: Sendable {
     let deliveryBells: [NodeID: Doorbell]
     let syncBells: [NodeID: Doorbell]
     let jobBell = Doorbell()
+    /// When the meeting jobs' stored times fall due, by either clock.
+    let jobSchedule = MonotonicSchedule()
     let peerHealth = Mutex<[NodeID: PeerHealth]>([:])
     /// Per peer, the next page of the sync it is doing, prepared ahead (see `syncAnswer`).
     let preparedSync = Mutex<[NodeID: PreparedSync]>([:])
@@ -92,13 +96,16 @@ public final class ClassroomNode: Sendable {
     ///   - transport: how peers are reached; HTTP unless given.
     ///   - meetingHost: where meetings are made; the WebEx account of `settings.webex` unless given.
     ///   - jitter: picks a backoff delay within a range.
+    ///   - uptime: the monotonic clock beside `now` (the simulation derives both from its own time).
     public init(settings: NodeSettings, store: NodeStore, logger: Logger, now: @escaping @Sendable () -> Date = Date.init,
+                uptime: @escaping @Sendable () -> ContinuousClock.Instant = { .now },
                 transport: (any PeerTransport)? = nil, meetingHost: (any MeetingHost)? = nil,
                 jitter: @escaping @Sendable (ClosedRange<Double>) -> Double = { Double.random(in: $0) }) async throws {
         self.settings = settings
         self.store = store
         self.logger = logger
         self.now = now
+        self.uptime = uptime
         self.jitter = jitter
         self.directory = try Directory(local: settings.local, key: settings.key, peers: settings.peers)
         self.transport = transport ?? PeerClient()

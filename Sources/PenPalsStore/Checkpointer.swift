@@ -19,7 +19,8 @@ final class Checkpointer: Sendable {
 
     private struct State {
         var scheduled = false
-        var lastRun = Date.distantPast
+        /// Monotonic: a wall clock set back must not hold checkpoints off.
+        var lastRun: DispatchTime?
     }
 
     private let connection: DatabaseQueue
@@ -38,7 +39,9 @@ final class Checkpointer: Sendable {
         let delay = state.withLock { state -> TimeInterval? in
             guard !state.scheduled else { return nil }
             state.scheduled = true
-            return max(0, Self.interval - Date().timeIntervalSince(state.lastRun))
+            guard let lastRun = state.lastRun else { return 0 }
+            let since = Double(DispatchTime.now().uptimeNanoseconds - lastRun.uptimeNanoseconds) / 1e9
+            return max(0, Self.interval - since)
         }
         guard let delay else { return }
         queue.asyncAfter(deadline: .now() + delay) { self.run() }
@@ -47,6 +50,6 @@ final class Checkpointer: Sendable {
     private func run() {
         state.withLock { $0.scheduled = false }
         _ = try? connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
-        state.withLock { $0.lastRun = Date() }
+        state.withLock { $0.lastRun = DispatchTime.now() }
     }
 }

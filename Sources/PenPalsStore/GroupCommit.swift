@@ -26,6 +26,8 @@ final class GroupCommit: Sendable {
     private let writer: any DatabaseWriter
     private let queue = Mutex(Queue())
     private let drainQueue = DispatchQueue(label: "penpals.group-commit")
+    /// Transactions committed (or tried): one per batch, however many requests it held.
+    let transactions = Atomic<Int>(0)
 
     init(writer: any DatabaseWriter) {
         self.writer = writer
@@ -79,6 +81,7 @@ final class GroupCommit: Sendable {
             guard !batch.isEmpty else { return }
             do {
                 let alone = batch.count == 1
+                transactions.add(1, ordering: .relaxed)
                 let answers = try writer.write { db in try batch.map { try $0.apply(db, alone) } }
                 answers.forEach { $0() }
             } catch {

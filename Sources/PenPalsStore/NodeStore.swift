@@ -13,6 +13,8 @@ public final class NodeStore: Sendable {
     private let commits: GroupCommit
     /// Checkpoints the WAL beside the writer (file databases only).
     private let checkpointer: Checkpointer?
+    /// The database file; nil in memory.
+    private let path: String?
 
     /// Opens (creating if needed) the database file at `path`.
     public init(path: String) throws {
@@ -33,6 +35,7 @@ public final class NodeStore: Sendable {
         self.commits = GroupCommit(writer: pool)
         try Self.migrator.migrate(pool)
         self.checkpointer = try Checkpointer(path: path)
+        self.path = path
     }
 
     /// An in-memory database, for tests.
@@ -42,14 +45,29 @@ public final class NodeStore: Sendable {
         self.commits = GroupCommit(writer: queue)
         try Self.migrator.migrate(queue)
         self.checkpointer = nil
+        self.path = nil
     }
 
     /// Runs `updates` as one atomic unit, committed durably (with whatever other
     /// writes arrived meanwhile: group commit) before it returns.
     public func write<T: Sendable>(_ updates: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
-        let result = try await commits.submit { db in try updates(StoreTransaction(db: db)) }
+        let result: T
+        do {
+            result = try await commits.submit { db in try updates(StoreTransaction(db: db)) }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
+            // Rolled back whole: the next write, once there is room again, goes through.
+            throw StoreError.diskFull(path ?? "the database")
+        }
         checkpointer?.committed()
         return result
+    }
+
+    /// Write transactions made so far: fewer than the writes when they shared commits.
+    public var transactionCount: Int { commits.transactions.load(ordering: .relaxed) }
+
+    /// SQLite's `PRAGMA integrity_check`: `["ok"]` for a sound database.
+    public func integrityCheck() throws -> [String] {
+        try writer.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
     }
 
     /// The writer connection's `PRAGMA synchronous` (2 is FULL), for the tests.

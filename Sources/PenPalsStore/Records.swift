@@ -242,9 +242,12 @@ public struct MeetingJob: Codable, Sendable, Equatable, FetchableRecord, Persist
 public enum StoreError: Error, Equatable, CustomStringConvertible {
     case corrupt(String)
     case unknownPeer(String)
+    /// The disk of the database (its path) has no room for a write; nothing of it was stored.
+    case diskFull(String)
 
     public var description: String {
         switch self {
+        case .diskFull(let path): "the disk of \(path) is full"
         case .corrupt(let what): "the stored \(what) cannot be read"
         case .unknownPeer(let id): "\(id) is not a known peer"
         }

@@ -1,6 +1,7 @@
 import Hummingbird
 
-/// Plays the faults set with `POST /sandbox/faults`: a delay, a failure status, or both.
+/// Plays the faults set with `POST /sandbox/faults`: a delay, a failure status, or
+/// both; or the request served and its answer held back.
 struct FaultMiddleware: RouterMiddleware {
     typealias Context = SandboxRequestContext
     let state: SandboxState
@@ -14,7 +15,11 @@ struct FaultMiddleware: RouterMiddleware {
             try await Task.sleep(for: .milliseconds(delay))
         }
         guard let code = fault.status else {
-            return try await next(request, context)
+            let response = try await next(request, context)
+            if let delay = fault.answerDelayMilliseconds {
+                try await Task.sleep(for: .milliseconds(delay))
+            }
+            return response
         }
         let failure = SandboxFailure(
             status: HTTPResponse.Status(code: code),

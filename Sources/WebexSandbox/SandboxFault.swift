@@ -10,6 +10,9 @@ struct SandboxFault: Sendable, Equatable {
     var retryAfter: Int?
     /// Wait this long before serving (or failing) the request.
     var delayMilliseconds: Int?
+    /// Serve the request, then wait this long before answering: the work is done at
+    /// WebEx while the caller still waits (a lost answer, a killed caller).
+    var answerDelayMilliseconds: Int? = nil
     /// How many more requests it applies to.
     var remaining: Int
 
@@ -26,7 +29,8 @@ struct SandboxFault: Sendable, Equatable {
 ///
 /// `{"expire_access_tokens": true}`, `{"revoke_refresh_tokens": true}`,
 /// `{"endpoint": "POST /v1/meetings", "status": 429, "count": 2, "retry_after": 3}`,
-/// `{"endpoint": "GET /v1/meetings", "delay_ms": 2000, "count": 1}`.
+/// `{"endpoint": "GET /v1/meetings", "delay_ms": 2000, "count": 1}`,
+/// `{"endpoint": "POST /v1/meetings", "answer_delay_ms": 60000}`.
 struct SandboxFaultRequest: Decodable {
     var expireAccessTokens: Bool?
     var revokeRefreshTokens: Bool?
@@ -35,6 +39,7 @@ struct SandboxFaultRequest: Decodable {
     var count: Int?
     var retryAfter: Int?
     var delayMilliseconds: Int?
+    var answerDelayMilliseconds: Int?
 
     enum CodingKeys: String, CodingKey {
         case expireAccessTokens = "expire_access_tokens"
@@ -42,13 +47,14 @@ struct SandboxFaultRequest: Decodable {
         case endpoint, status, count
         case retryAfter = "retry_after"
         case delayMilliseconds = "delay_ms"
+        case answerDelayMilliseconds = "answer_delay_ms"
     }
 
     /// The endpoint fault it describes, or nil; throws when it is malformed.
     var fault: SandboxFault? {
         get throws(SandboxFailure) {
             guard let endpoint else {
-                guard status == nil, delayMilliseconds == nil else {
+                guard status == nil, delayMilliseconds == nil, answerDelayMilliseconds == nil else {
                     throw .invalid("A fault needs an endpoint such as \"POST /v1/meetings\".")
                 }
                 return nil
@@ -57,14 +63,17 @@ struct SandboxFaultRequest: Decodable {
             guard parts.count == 2, parts[1].hasPrefix("/") else {
                 throw .invalid("endpoint must be \"METHOD /path\", e.g. \"POST /v1/meetings\".")
             }
-            guard status != nil || delayMilliseconds != nil else {
-                throw .invalid("A fault needs a status or a delay_ms.")
+            guard status != nil || delayMilliseconds != nil || answerDelayMilliseconds != nil else {
+                throw .invalid("A fault needs a status, a delay_ms or an answer_delay_ms.")
             }
             if let status, !(400...599).contains(status) {
                 throw .invalid("status must be between 400 and 599.")
             }
             if let delayMilliseconds, !(0...600_000).contains(delayMilliseconds) {
                 throw .invalid("delay_ms must be between 0 and 600000.")
+            }
+            if let answerDelayMilliseconds, !(0...600_000).contains(answerDelayMilliseconds) {
+                throw .invalid("answer_delay_ms must be between 0 and 600000.")
             }
             let count = count ?? 1
             guard count >= 1 else { throw .invalid("count must be at least 1.") }
@@ -73,6 +82,7 @@ struct SandboxFaultRequest: Decodable {
                 status: status,
                 retryAfter: retryAfter,
                 delayMilliseconds: delayMilliseconds,
+                answerDelayMilliseconds: answerDelayMilliseconds,
                 remaining: count
             )
         }

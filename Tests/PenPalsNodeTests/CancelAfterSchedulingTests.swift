@@ -22,12 +22,12 @@ func job(_ id: String, at name: String, in network: TestNetwork) async throws ->
 
 /// Both nodes show the invitation cancelled, the sandbox holds no meeting for it, and neither lists a meeting.
 func expectCancelledWithNoMeeting(_ network: TestNetwork, for id: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-    try await eventually("both nodes show the invitation cancelled", timeout: .seconds(30)) {
+    try await eventually("both nodes show the invitation cancelled", timeout: .seconds(15)) {
         let atA = try await status(of: id, at: "a", in: network)
         let atB = try await status(of: id, at: "b", in: network)
         return atA == "cancelled" && atB == "cancelled"
     }
-    try await eventually("the WebEx meeting is deleted", timeout: .seconds(30)) {
+    try await eventually("the WebEx meeting is deleted", timeout: .seconds(15)) {
         await sandboxMeetings(network, for: id).isEmpty
     }
     try await eventually("the sender's job has finished deleting") {

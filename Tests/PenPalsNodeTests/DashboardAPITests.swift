@@ -176,7 +176,7 @@ struct DashboardAPITests {
             #expect(opened.lowercased().contains("content-type: text/event-stream"))
             let id = try await invite(network, from: "a", to: "b")
             let sent = ContinuousClock.now
-            try await stream.read(until: "b's stream names the invitation", timeout: .seconds(20)) {
+            try await stream.read(until: "b's stream names the invitation", timeout: .seconds(15)) {
                 $0.contains("event: change\ndata: {\"kind\":\"invitations\",\"invitations\":[\"\(id)\"]}")
             }
             // Pushed along at once (well under a second when idle); the margin is for a

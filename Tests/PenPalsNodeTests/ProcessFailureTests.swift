@@ -13,10 +13,18 @@ struct ProcessFailureTests {
         var processes: [String: Process] = [:]
         var tokens: [String: String] = [:]
 
-        init() throws {
+        /// Between room-12 and kobe-4b when asked for: room-12 reaches kobe-4b through it.
+        let proxy: HoldingProxy?
+
+        init(proxied: Bool = false) throws {
             folder = try temporaryFolder()
             ports = ["room-12": try freePort(), "kobe-4b": try freePort()]
-            let config = twoNodeConfig(portA: ports["room-12"]!, portB: ports["kobe-4b"]!, sandboxPort: try freePort())
+            proxy = proxied ? try HoldingProxy(upstream: ports["kobe-4b"]!) : nil
+            var config = twoNodeConfig(portA: ports["room-12"]!, portB: ports["kobe-4b"]!, sandboxPort: try freePort())
+            if let proxy {
+                config = config.replacingOccurrences(of: "url          = \"http://127.0.0.1:\(ports["kobe-4b"]!)\"",
+                                                     with: "url          = \"http://127.0.0.1:\(proxy.port)\"")
+            }
             try ("sync_interval = 5\n" + config).write(to: folder.appendingPathComponent("nodes.toml"), atomically: true, encoding: .utf8)
         }
 
@@ -78,14 +86,30 @@ struct ProcessFailureTests {
     }
 
     @Test func receiverKilledDuringAStreamOf500EventsAppliesAllOnceAfterRestart() async throws {
-        let pair = try Pair()
+        let pair = try Pair(proxied: true)
+        let proxy = try #require(pair.proxy)
         try await pair.start("room-12")
         try await pair.start("kobe-4b")
-        try await pair.invite(200, title: "before")
+        try await pair.invite(150, title: "before")
+        try await eventually("the first 150 are applied and acknowledged") {
+            let counters = try await pair.counters()
+            return counters.applied == 150 && counters.outbox == 0
+        }
+        // kobe-4b's answers are held from now on: the next push reaches it, is stored
+        // and answered, and kobe-4b is killed while its acknowledgement is on the way.
+        proxy.hold()
+        try await pair.invite(50, title: "during")
+        try await eventually("kobe-4b has stored and answered a push that room-12 has not heard", timeout: .seconds(10)) {
+            let counters = try await pair.counters()
+            return proxy.held.hasPrefix("HTTP/1.1 200") && counters.applied > 150 && counters.outbox > 0
+        }
         pair.signal("kobe-4b", SIGKILL)
+        proxy.stop()
         try await pair.invite(300, title: "after")
         try await pair.start("kobe-4b")
-        try await eventually("all 500 are applied", timeout: .seconds(60)) {
+        // room-12 reaches kobe-4b by its URL, the proxy's, which is gone: it catches up
+        // when kobe-4b pulls (a sync at start), and pushes its own answer to what it lacks.
+        try await eventually("all 500 are applied", timeout: .seconds(20)) {
             let counters = try await pair.counters()
             return counters.applied == 500 && counters.outbox == 0
         }
@@ -103,7 +127,7 @@ struct ProcessFailureTests {
         pair.signal("kobe-4b", SIGCONT)
         let sync = try await CLI.run(["sync", "--config", "nodes.toml", "--node", "room-12"], in: pair.folder)
         #expect(sync.status == 0, "\(sync.stdout) \(sync.stderr)")
-        try await eventually("all 1,000 arrive", timeout: .seconds(60)) {
+        try await eventually("all 1,000 arrive", timeout: .seconds(30)) {
             let counters = try await pair.counters()
             return counters.applied == 1_000 && counters.outbox == 0
         }
@@ -120,7 +144,7 @@ struct ProcessFailureTests {
         pair.signal("room-12", SIGKILL)
         try await pair.start("kobe-4b")
         try await pair.start("room-12")
-        try await eventually("the event arrives", timeout: .seconds(30)) {
+        try await eventually("the event arrives", timeout: .seconds(10)) {
             try await pair.receivedTitles() == ["committed 0"]
         }
         let counters = try await pair.counters()

@@ -77,6 +77,8 @@ struct SimulationFailure: Error, CustomStringConvertible {
 final class Simulation: Sendable {
     static let nodeCount = 3
     static let steps = 70
+    /// The simulation's monotonic clock counts from here (an instant, not a date).
+    static let epoch = ContinuousClock.now
 
     struct Link: Hashable { var from: Int; var to: Int }
 
@@ -145,6 +147,8 @@ final class Simulation: Sendable {
         let node = try await ClassroomNode(
             settings: settings, store: stores[index], logger: logger,
             now: { self.now },
+            // The monotonic clock follows the simulated one, so that replays stay exact.
+            uptime: { Self.epoch + .seconds(self.now.timeIntervalSince1970) },
             transport: SimTransport(simulation: self, from: index),
             meetingHost: hasWebex[index] ? FakeMeetingHost(webex: webex, account: index, simulation: self) : nil,
             jitter: { range in self.roll { Double.random(in: range, using: &$0) } })
@@ -407,12 +411,21 @@ struct SimTransport: PeerTransport {
         }
     }
 
-    /// What the node's HTTP routes do with the body.
+    /// What the node's HTTP routes do with the body, by the code they call: the
+    /// route's reader, `receive`, and `syncAnswer` with its prepared pages and gzip
+    /// (as URLSession asks for it), read back as the requester reads the answer.
     static func handle(_ body: Data, path: String, at node: ClassroomNode) async throws -> SignedEnvelope {
-        struct Batch: Decodable { var events: [SignedEnvelope] }
         switch path {
-        case "/p2p/v1/events": return try await node.receive(try JSONDecoder().decode(Batch.self, from: body).events)
-        case "/p2p/v1/sync": return try await node.answerSync(try JSONDecoder().decode(SignedEnvelope.self, from: body))
+        case "/p2p/v1/events":
+            return try await node.receive(try WireJSON.decode(Batch.self, from: body).events)
+        case "/p2p/v1/sync":
+            let answer = try await node.syncAnswer(to: try WireJSON.decode(SignedEnvelope.self, from: body), gzip: true)
+            var read = answer.json
+            if let packed = answer.gzip {
+                guard let plain = JSONResponse.gunzip(packed) else { throw SimulationFailure(description: "an answer's gzip does not open") }
+                read = plain
+            }
+            return try WireJSON.decode(SignedEnvelope.self, from: read)
         default: throw Dropped()
         }
     }

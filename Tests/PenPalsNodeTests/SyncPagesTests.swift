@@ -92,7 +92,7 @@ struct SyncPagesTests {
             try await network.start("b")
             let reports = try await network.node("b").syncNow(peer: "a")
             let b = network.member("b").key.id
-            try await eventually("b applied all 2,300 events of a", timeout: .seconds(60)) {
+            try await eventually("b applied all 2,300 events of a", timeout: .seconds(25)) {
                 try await network.node("b").store.read { try $0.peer(network.member("a").key.id)?.applied } == 2_300
             }
             // a learns it from b's next signed clock: the answer to a push of its that

@@ -40,7 +40,7 @@ func refreshes(_ log: [SandboxRequest]) -> [SandboxRequest] {
 /// Both nodes show `id` scheduled with the one meeting the sandbox holds for it, and
 /// everything the node sent to `/v1/meetings` conforms to WebEx's OpenAPI spec.
 func expectExactlyOneMeeting(_ network: TestNetwork, for id: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-    try await eventually("both nodes show the invitation scheduled", timeout: .seconds(30)) {
+    try await eventually("both nodes show the invitation scheduled", timeout: .seconds(15)) {
         let atA = try await status(of: id, at: "a", in: network)
             let atB = try await status(of: id, at: "b", in: network)
             return atA == "scheduled" && atB == "scheduled"
@@ -94,7 +94,7 @@ struct WebexFailureTests {
             let attempts = network.node("a").settings.webexMaxAttempts
             try await network.fault(["endpoint": "POST /v1/meetings", "status": 500, "count": attempts])
             let id = try await network.inviteAndAccept()
-            try await eventually("both nodes show the invitation failed", timeout: .seconds(30)) {
+            try await eventually("both nodes show the invitation failed", timeout: .seconds(15)) {
                 let atA = try await status(of: id, at: "a", in: network)
             let atB = try await status(of: id, at: "b", in: network)
             return atA == "failed" && atB == "failed"

@@ -39,6 +39,33 @@ struct GroupCommitTests {
         #expect(events.count == 30)
     }
 
+    @Test("concurrent writes to a durable store share commits: far fewer transactions than writes")
+    func concurrentWritesShareCommits() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("penpals-group-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let f = try await StoreFixture(store: NodeStore(path: directory.appendingPathComponent("penpals.sqlite").path))
+        let cipher = f.cipher(f.a, f.b)
+        let key = f.a
+        let before = f.store.transactionCount
+        // 64 writes at once: while one commit waits for its fsync, the others queue
+        // up and go in together.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<64 {
+                group.addTask {
+                    try await f.store.write { tx in _ = try tx.appendOutgoing(.accept(invitationID: UUID()), key: key, cipher: cipher, now: t0) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let transactions = f.store.transactionCount - before
+        let bID = f.b.id
+        #expect(try await f.store.read { try $0.peer(bID)?.sent } == 64, "every write is stored")
+        // One commit each would be 64; batching makes it a handful (the first write
+        // alone, then what queued behind it).
+        #expect(transactions <= 16, "\(transactions) transactions for 64 writes")
+    }
+
     @Test("a lone write that throws leaves nothing behind, and the next write works")
     func aLoneFailingWrite() async throws {
         let f = try await StoreFixture()

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import PenPalsCore
+import PenPalsStore
 import Synchronization
 
 /// Turns every error into the contract's JSON error body with the right status.
@@ -14,6 +15,11 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
+        } catch StoreError.diskFull(let path) {
+            logger.error("disk full: a write was refused", metadata: ["database": "\(path)"])
+            throw APIError(.serviceUnavailable, "disk_full",
+                           "The node's disk is full, so nothing of this request was stored. Free space on the drive of \(path), "
+                           + "then try again: the node goes on by itself once there is room.")
         } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, "body_too_large", "The request body is over 1 MiB.")
         } catch let error as HTTPError {
