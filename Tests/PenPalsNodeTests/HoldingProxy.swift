@@ -25,11 +25,7 @@ final class HoldingProxy: Sendable {
         listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var yes: Int32 = 1
         setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        var address = Self.loopback(port)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(listener, 64) == 0 else { throw TestFailure("the proxy cannot listen on \(port)") }
+        guard Loopback.bind(listener, port: port), listen(listener, 64) == 0 else { throw TestFailure("the proxy cannot listen on \(port)") }
         let thread = Thread { [self] in acceptLoop() }
         thread.start()
     }
@@ -52,29 +48,18 @@ final class HoldingProxy: Sendable {
         for fd in sockets { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
     }
 
-    private static func loopback(_ port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return address
-    }
-
     private func acceptLoop() {
         while true {
             let client = accept(listener, nil, nil)
             guard client >= 0 else { return }
             let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = Self.loopback(upstream)
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
+            let connected = Loopback.connect(server, port: upstream)
             let open = state.withLock { state -> Bool in
                 guard !state.closed else { return false }
                 state.sockets += [client, server]
                 return true
             }
-            guard open, connected == 0 else {
+            guard open, connected else {
                 close(client)
                 close(server)
                 continue

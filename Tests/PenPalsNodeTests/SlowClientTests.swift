@@ -13,14 +13,7 @@ struct SlowClientTests {
         init(port: Int, sending text: String) throws {
             fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             guard fd >= 0 else { throw TestFailure("socket failed") }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard connected == 0 else { throw TestFailure("cannot connect to 127.0.0.1:\(port)") }
+            guard Loopback.connect(fd, port: port) else { throw TestFailure("cannot connect to 127.0.0.1:\(port)") }
             let bytes = Array(text.utf8)
             guard bytes.isEmpty || send(fd, bytes, bytes.count, 0) == bytes.count else { throw TestFailure("cannot send") }
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
