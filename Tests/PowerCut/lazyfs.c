@@ -39,8 +39,10 @@
  * a cut like any others: SQLite rebuilds its WAL index from the WAL). Without
  * writeback_cache every write(2) reaches our page cache before it returns.
  *
+ * LAZYFS_FSYNC_DELAY_MS=N makes each fsync take N ms, as a disk's would, with our
+ * lock released meanwhile: a cut that lands then fails the fsync (EIO) and syncs
+ * nothing. Without it a cut almost never finds a commit in flight.
  * LAZYFS_TRACE=1 logs fsyncs, name changes and the cut to stderr.
- * Single-threaded (-s): no locking of our own state is needed.
  */
 #define FUSE_USE_VERSION 31
 #define _GNU_SOURCE
@@ -105,6 +107,13 @@ static struct file *files;
 static struct change *changes;
 static unsigned long trash_counter;
 static pthread_t main_thread;
+static long fsync_delay_ms;
+
+/* One lock over all of the above: libfuse runs operations on several threads, so
+ * that a cut can come while an fsync waits for its disk. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static void unlock(int *held) { (void)held; pthread_mutex_unlock(&lock); }
+#define ENTER() pthread_mutex_lock(&lock); __attribute__((cleanup(unlock))) int held_ = 1; (void)held_
 
 static void note(const char *format, ...) {
     if (!trace) return;
@@ -338,6 +347,16 @@ static void power_cut(const char *why) {
 /* ---- FUSE operations ---- */
 
 #define ALIVE() do { if (cut) return -EIO; } while (0)
+
+/* The disk at work on a sync: other operations, and the cut, go on meanwhile. */
+static int wait_for_disk(void) {
+    if (fsync_delay_ms <= 0) return 0;
+    pthread_mutex_unlock(&lock);
+    struct timespec delay = { fsync_delay_ms / 1000, (fsync_delay_ms % 1000) * 1000000 };
+    nanosleep(&delay, NULL);
+    pthread_mutex_lock(&lock);
+    return cut ? -EIO : 0;
+}
 /* What a handle holds: 0 for the control file, else a struct file or a struct directory. */
 static struct file *file_of(struct fuse_file_info *fi) {
     if (!fi || !fi->fh || *(int *)(uintptr_t)fi->fh) return NULL;
@@ -362,10 +381,12 @@ static void *lazy_init(struct fuse_conn_info *conn, struct fuse_config *cfg) {
 
 static void lazy_destroy(void *data) {
     (void)data;
+    ENTER();
     power_cut("unmount");
 }
 
 static int lazy_getattr(const char *path, struct stat *st, struct fuse_file_info *fi) {
+    ENTER();
     ALIVE();
     struct file *f = file_of(fi);
     path = path_of(path, fi);
@@ -386,6 +407,7 @@ static int lazy_getattr(const char *path, struct stat *st, struct fuse_file_info
 }
 
 static int lazy_access(const char *path, int mask) {
+    ENTER();
     ALIVE();
     if (strcmp(path, CONTROL) == 0) return 0;
     if (hidden(path)) return -ENOENT;
@@ -393,6 +415,7 @@ static int lazy_access(const char *path, int mask) {
 }
 
 static int lazy_opendir(const char *path, struct fuse_file_info *fi) {
+    ENTER();
     ALIVE();
     if (hidden(path)) return -ENOENT;
     struct directory *d = malloc(sizeof *d);
@@ -413,6 +436,7 @@ static int lazy_releasedir(const char *path, struct fuse_file_info *fi) {
 static int lazy_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t offset,
                         struct fuse_file_info *fi, enum fuse_readdir_flags flags) {
     (void)offset; (void)flags;
+    ENTER();
     ALIVE();
     path = path_of(NULL, fi);
     int fd = openat(backing, rel(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -429,6 +453,7 @@ static int lazy_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t
 }
 
 static int lazy_mkdir(const char *path, mode_t mode) {
+    ENTER();
     ALIVE();
     if (mkdirat(backing, rel(path), mode) < 0) return -errno;
     char *parent = parent_of(path);
@@ -439,6 +464,7 @@ static int lazy_mkdir(const char *path, mode_t mode) {
 }
 
 static int lazy_unlink(const char *path) {
+    ENTER();
     ALIVE();
     if (hidden(path) || strcmp(path, CONTROL) == 0) return -EPERM;
     char trash[PATH_MAX];
@@ -454,6 +480,7 @@ static int lazy_unlink(const char *path) {
 }
 
 static int lazy_rmdir(const char *path) {
+    ENTER();
     ALIVE();
     if (hidden(path) || strcmp(path, "/") == 0) return -EPERM;
     int fd = openat(backing, rel(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -476,6 +503,7 @@ static int lazy_rmdir(const char *path) {
 }
 
 static int lazy_rename(const char *from, const char *to, unsigned int flags) {
+    ENTER();
     ALIVE();
     if (hidden(from) || hidden(to) || !strcmp(from, CONTROL) || !strcmp(to, CONTROL)) return -EPERM;
     if (flags & RENAME_EXCHANGE) return -EINVAL;
@@ -506,6 +534,7 @@ static int lazy_rename(const char *from, const char *to, unsigned int flags) {
 }
 
 static int lazy_chmod(const char *path, mode_t mode, struct fuse_file_info *fi) {
+    ENTER();
     ALIVE();
     path = path_of(path, fi);
     if (file_of(fi)) return fchmod(file_of(fi)->fd, mode) < 0 ? -errno : 0;
@@ -514,6 +543,7 @@ static int lazy_chmod(const char *path, mode_t mode, struct fuse_file_info *fi) 
 }
 
 static int lazy_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi) {
+    ENTER();
     ALIVE();
     path = path_of(path, fi);
     if (file_of(fi)) return fchown(file_of(fi)->fd, uid, gid) < 0 ? -errno : 0;
@@ -522,6 +552,7 @@ static int lazy_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_i
 }
 
 static int lazy_utimens(const char *path, const struct timespec times[2], struct fuse_file_info *fi) {
+    ENTER();
     ALIVE();
     path = path_of(path, fi);
     if (file_of(fi)) return futimens(file_of(fi)->fd, times) < 0 ? -errno : 0;
@@ -530,6 +561,7 @@ static int lazy_utimens(const char *path, const struct timespec times[2], struct
 }
 
 static int lazy_truncate(const char *path, off_t size, struct fuse_file_info *fi) {
+    ENTER();
     ALIVE();
     int error = 0;
     struct file *f = file_of(fi);
@@ -548,19 +580,25 @@ static int open_file(struct fuse_file_info *fi, struct file *f) {
     return 0;
 }
 
-static int lazy_open(const char *path, struct fuse_file_info *fi) {
-    ALIVE();
+static int open_existing(const char *path, struct fuse_file_info *fi) {
     if (strcmp(path, CONTROL) == 0) { fi->fh = 0; fi->direct_io = 1; return 0; }
     int error = 0;
     struct file *f = lookup(path, &error);
     return f ? open_file(fi, f) : error;
 }
 
+static int lazy_open(const char *path, struct fuse_file_info *fi) {
+    ENTER();
+    ALIVE();
+    return open_existing(path, fi);
+}
+
 static int lazy_create(const char *path, mode_t mode, struct fuse_file_info *fi) {
+    ENTER();
     ALIVE();
     if (hidden(path)) return -EPERM;
     int fd = openat(backing, rel(path), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, mode);
-    if (fd < 0 && errno == EEXIST && !(fi->flags & O_EXCL)) return lazy_open(path, fi);
+    if (fd < 0 && errno == EEXIST && !(fi->flags & O_EXCL)) return open_existing(path, fi);
     if (fd < 0) return -errno;
     char *parent = parent_of(path);
     record(CREATED, parent, path, NULL, NULL);
@@ -572,6 +610,7 @@ static int lazy_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 
 static int lazy_read(const char *path, char *buf, size_t size, off_t offset, struct fuse_file_info *fi) {
     (void)path;
+    ENTER();
     ALIVE();
     struct file *f = file_of(fi);
     if (!f) return 0;
@@ -590,6 +629,7 @@ static int lazy_read(const char *path, char *buf, size_t size, off_t offset, str
 
 static int lazy_write(const char *path, const char *buf, size_t size, off_t offset, struct fuse_file_info *fi) {
     (void)path;
+    ENTER();
     ALIVE();
     struct file *f = file_of(fi);
     if (!f) { power_cut("requested"); return size; }
@@ -605,6 +645,7 @@ static int lazy_write(const char *path, const char *buf, size_t size, off_t offs
 
 static int lazy_fallocate(const char *path, int mode, off_t offset, off_t length, struct fuse_file_info *fi) {
     (void)path;
+    ENTER();
     ALIVE();
     if (mode != 0) return -EOPNOTSUPP;
     struct file *f = file_of(fi);
@@ -614,26 +655,34 @@ static int lazy_fallocate(const char *path, int mode, off_t offset, off_t length
 
 static int lazy_fsync(const char *path, int datasync, struct fuse_file_info *fi) {
     (void)path; (void)datasync;
+    ENTER();
     ALIVE();
     struct file *f = file_of(fi);
-    return f ? sync_file(f) : 0;
+    if (!f) return 0;
+    int error = wait_for_disk();
+    return error ? error : sync_file(f);
 }
 
 static int lazy_fsyncdir(const char *path, int datasync, struct fuse_file_info *fi) {
     (void)path; (void)datasync;
+    ENTER();
     ALIVE();
+    int error = wait_for_disk();
+    if (error) return error;
     settle(path_of(NULL, fi));
     return 0;
 }
 
 static int lazy_flush(const char *path, struct fuse_file_info *fi) {
     (void)path; (void)fi;
+    ENTER();
     /* close(2) is no sync. */
     return cut ? -EIO : 0;
 }
 
 static int lazy_release(const char *path, struct fuse_file_info *fi) {
     (void)path;
+    ENTER();
     struct file *f = file_of(fi);
     if (!f || cut) return 0;
     f->opens--;
@@ -643,6 +692,7 @@ static int lazy_release(const char *path, struct fuse_file_info *fi) {
 
 static int lazy_statfs(const char *path, struct statvfs *st) {
     (void)path;
+    ENTER();
     ALIVE();
     return fstatvfs(backing, st) < 0 ? -errno : 0;
 }
@@ -689,6 +739,7 @@ int main(int argc, char *argv[]) {
         return 2;
     }
     trace = getenv("LAZYFS_TRACE") && strcmp(getenv("LAZYFS_TRACE"), "0") != 0;
+    fsync_delay_ms = getenv("LAZYFS_FSYNC_DELAY_MS") ? atol(getenv("LAZYFS_FSYNC_DELAY_MS")) : 0;
     backing_root = realpath(argv[1], NULL);
     if (!backing_root || (backing = open(backing_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
         fprintf(stderr, "lazyfs: %s: %s\n", argv[1], strerror(errno));
@@ -710,7 +761,6 @@ int main(int argc, char *argv[]) {
     args[n++] = argv[0];
     args[n++] = argv[2];
     args[n++] = "-f";
-    args[n++] = "-s";
     args[n++] = "-o";
     args[n++] = "fsname=lazyfs,subtype=lazyfs,default_permissions,auto_unmount";
     for (int i = 3; i < argc && n < 63; i++) args[n++] = argv[i];
