@@ -177,6 +177,7 @@ struct PowerCutTests {
             after a power cut the whole folder, key, token and database, may be gone. (The files inside are \
             durable only because SQLite fsyncs the folder when it creates its journal and WAL.)
             """) {
+            #expect(FileManager.default.fileExists(atPath: durable.appendingPathComponent("penpals.sqlite").path), "the database after the cut")
             for name in names {
                 let after = try? Data(contentsOf: durable.appendingPathComponent(name))
                 #expect(after == before[name], "\(name) after the cut: \(after.map { "\($0.count) bytes, changed" } ?? "missing")")
