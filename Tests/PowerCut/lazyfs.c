@@ -54,7 +54,6 @@
 #include <ftw.h>
 #include <limits.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,7 +105,6 @@ static int trace;
 static struct file *files;
 static struct change *changes;
 static unsigned long trash_counter;
-static pthread_t main_thread;
 static long fsync_delay_ms;
 
 /* One lock over all of the above: libfuse runs operations on several threads, so
@@ -726,11 +724,13 @@ static const struct fuse_operations operations = {
 };
 
 /* A test that dies without unmounting must not leave a mount behind: when our
- * parent goes away, stop as on SIGTERM (libfuse then unmounts). */
+ * parent goes away, cut and exit; auto_unmount's helper then unmounts. (A signal
+ * to ourselves is not enough: a process spawned with it blocked never sees it.) */
 static void *watch_parent(void *parent) {
     while (getppid() == (pid_t)(intptr_t)parent) sleep(1);
-    pthread_kill(main_thread, SIGTERM);
-    return NULL;
+    pthread_mutex_lock(&lock);
+    power_cut("the test is gone");
+    _exit(0);
 }
 
 int main(int argc, char *argv[]) {
@@ -751,7 +751,6 @@ int main(int argc, char *argv[]) {
         fprintf(stderr, "lazyfs: %s/%s: %s\n", backing_root, TRASH, strerror(errno));
         return 2;
     }
-    main_thread = pthread_self();
     pthread_t watcher;
     pthread_create(&watcher, NULL, watch_parent, (void *)(intptr_t)getppid());
     pthread_detach(watcher);
