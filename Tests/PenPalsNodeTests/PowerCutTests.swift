@@ -3,6 +3,7 @@ import Logging
 import PenPalsCore
 import PenPalsNode
 import PenPalsStore
+import Synchronization
 import Testing
 import WebexSandbox
 
@@ -67,8 +68,7 @@ struct PowerCutTests {
         let started = ContinuousClock.now
         try await PowerCutPair.with { pair in
             var random = SeededRandom(state: Self.seed)
-            let load = pair.startLoad(seed: Self.seed)
-            defer { load.cancel() }
+            pair.startLoad(seed: Self.seed)
             for round in 1...Self.rounds {
                 let violations = try await pair.round(round, random: &random)
                 guard violations.isEmpty else {
@@ -76,8 +76,7 @@ struct PowerCutTests {
                     return
                 }
             }
-            load.cancel()
-            await load.value
+            await pair.stopLoad()
             let disagreements = try await pair.settle()
             #expect(disagreements.isEmpty, "after the rounds of seed \(Self.seed):\n\(disagreements.joined(separator: "\n"))")
         }
@@ -92,14 +91,11 @@ struct PowerCutTests {
             try await pair.restartRoom(environment: ["PENPALS_TEST_UNSAFE_SYNCHRONOUS_OFF": "1"])
             #expect(pair.roomLog.contains("PENPALS_TEST_UNSAFE_SYNCHRONOUS_OFF=1"), "the node warns that it does not sync")
             var random = SeededRandom(state: Self.seed ^ 0x0FF)
-            let load = pair.startLoad(seed: Self.seed ^ 0x0FF)
-            defer { load.cancel() }
+            pair.startLoad(seed: Self.seed ^ 0x0FF)
             var caught: [String] = []
             for round in 1...3 where caught.isEmpty {
                 caught = try await pair.round(round, random: &random, environment: ["PENPALS_TEST_UNSAFE_SYNCHRONOUS_OFF": "1"])
             }
-            load.cancel()
-            await load.value
             let counters = caught.filter { $0.contains("told kobe-4b") || $0.contains("kobe-4b applied") }
             print("PowerCutTests node control (synchronous=OFF), seed \(Self.seed): \(caught.count) losses found, e.g.\n  "
                   + (caught.filter { !counters.contains($0) }.prefix(3) + counters).joined(separator: "\n  "))
@@ -198,6 +194,13 @@ struct PowerCutTests {
         // A line still being written is not acknowledged yet.
         return text.split(separator: "\n", omittingEmptySubsequences: true).dropLast(text.hasSuffix("\n") ? 0 : 1).map(String.init)
     }
+}
+
+/// A flag the load's clients share with the test.
+final class SharedFlag: Sendable {
+    private let value = Mutex(false)
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
 }
 
 /// A node's local API, as a client holds it: its URL and token.
@@ -300,6 +303,8 @@ final class PowerCutPair: @unchecked Sendable {
     private var files: [String: Data] = [:]
     /// What lazyfs dropped at each cut.
     private(set) var cuts: [String] = []
+    private var load: Task<Void, Never>?
+    private let stop = SharedFlag()
 
     var dataDir: URL { mount.point.appendingPathComponent("room-12") }
     var durableDataDir: URL { mount.backing.appendingPathComponent("room-12") }
@@ -361,8 +366,10 @@ final class PowerCutPair: @unchecked Sendable {
     }
 
     private func tearDown() async {
+        // The nodes first: a client waiting for an accept of a node whose partner is down would wait 10 s.
         for process in processes.values where process.isRunning { _ = await terminate(process, signal: SIGKILL) }
         processes = [:]
+        await stopLoad()
         try? await mount.unmount()
         mount.unmountNow()
         sandboxTask.cancel()
@@ -414,23 +421,33 @@ final class PowerCutPair: @unchecked Sendable {
     // MARK: Load
 
     /// Three clients, each with its seeded choices, inviting and answering on both nodes
-    /// until cancelled; a node that is down (cut, restarting) just fails their requests.
-    func startLoad(seed: UInt64) -> Task<Void, Never> {
-        let room = apis["room-12"]!, partner = apis["kobe-4b"]!, ledger = ledger
-        return Task {
+    /// until `stopLoad`; a node that is down (cut, restarting) just fails their requests.
+    func startLoad(seed: UInt64) {
+        let room = apis["room-12"]!, partner = apis["kobe-4b"]!, ledger = ledger, stop = stop
+        load = Task {
             await withTaskGroup(of: Void.self) { group in
                 for worker in 0..<3 {
-                    group.addTask { await Self.client(worker, seed: seed, room: room, partner: partner, ledger: ledger) }
+                    group.addTask { await Self.client(worker, seed: seed, room: room, partner: partner, ledger: ledger, stop: stop) }
                 }
             }
         }
     }
 
-    private static func client(_ worker: Int, seed: UInt64, room: NodeAPI, partner: NodeAPI, ledger: Ledger) async {
+    /// Ends the load once each client's request in flight is answered. Not by cancelling
+    /// them: cancelling FoundationNetworking's async `data(for:)` can deadlock on Linux
+    /// (see Sources/Webex/URLSession+Cancellation.swift), and did here.
+    func stopLoad() async {
+        stop.set()
+        await load?.value
+        load = nil
+    }
+
+    private static func client(_ worker: Int, seed: UInt64, room: NodeAPI, partner: NodeAPI, ledger: Ledger,
+                               stop: SharedFlag) async {
         var random = SeededRandom(state: seed &+ UInt64(worker + 1) &* 0x9E37_79B9_7F4A_7C15)
         let (start, end) = tomorrow()
         var count = 0
-        while !Task.isCancelled {
+        while !stop.isSet {
             count += 1
             let roll = random.next() % 100, pick = random.next(), accept = random.next() % 100 < 60
             // 30% room-12 invites, 20% kobe-4b invites, 30% room-12 answers, 20% kobe-4b answers.
