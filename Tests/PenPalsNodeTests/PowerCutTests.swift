@@ -14,7 +14,7 @@ import WebexSandbox
 ///
 /// `PENPALS_POWERCUT_ROUNDS` (default 10) and `PENPALS_POWERCUT_SEED` (printed) replay a
 /// run's choices: what the load does and when the power goes. `scripts/powercut` runs these.
-@Suite("Power cuts", .serialized,
+@Suite("Power cuts", .serialized, .timeLimit(.minutes(10)),
        .enabled("FUSE is unavailable here (the reason is printed); with CI=true the tests fail instead", { await LazyFS.usable() }))
 struct PowerCutTests {
     static let seed: UInt64 = ProcessInfo.processInfo.environment["PENPALS_POWERCUT_SEED"].flatMap(UInt64.init)
