@@ -30,7 +30,11 @@ enum LazyFS {
 
     /// Whether the power-cut tests can run: always in CI (where they must), else only
     /// where /dev/fuse, fusermount3 and a trial mount work. Says why when not.
-    static func usable() async -> Bool {
+    static func usable() async -> Bool { await probe.value }
+    /// Once per run: the condition is asked for the suite and for each of its tests.
+    private static let probe = Task { await tryAMount() }
+
+    private static func tryAMount() async -> Bool {
         if required { return true }
         do {
             guard FileManager.default.fileExists(atPath: "/dev/fuse") else { throw TestFailure("no /dev/fuse") }
