@@ -30,7 +30,7 @@ final class Checkpointer: Sendable {
     init(path: String) throws {
         var config = Configuration()
         // The copy is synced before the WAL may restart over it.
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = \(NodeStore.synchronous)") }
         connection = try DatabaseQueue(path: path, configuration: config)
     }
 
