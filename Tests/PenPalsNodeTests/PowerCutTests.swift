@@ -120,16 +120,10 @@ struct PowerCutTests {
         try await mount.unmount()
         try await mount.mount()
         let after = NodeFiles(dataDir: dataDir)
-        withKnownIssue("""
-            NodeFiles.prepare (Sources/PenPalsNode/NodeFiles.swift) fsyncs node.key.tmp and api.token.tmp \
-            but not data_dir after renaming them into place (nor after node.id's atomic write): a power cut \
-            before anything else syncs the folder loses the node's identity and token. In a running node \
-            SQLite's first WAL sync fsyncs the folder a few milliseconds later, which hides it.
-            """) {
-            #expect((try? after.loadKey())?.id == key.id, "node.key: \((try? after.loadKey()).map { _ in "another key" } ?? "missing")")
-            #expect((try? after.apiToken()) == token, "api.token: \((try? after.apiToken()).map { _ in "changed" } ?? "missing")")
-            #expect(after.nodeID() == key.id, "node.id: \(after.nodeID().map { "\($0)" } ?? "missing")")
-        }
+        // NodeFiles syncs data_dir after it links or renames each file into place.
+        #expect((try? after.loadKey())?.id == key.id, "node.key: \((try? after.loadKey()).map { _ in "another key" } ?? "missing")")
+        #expect((try? after.apiToken()) == token, "api.token: \((try? after.apiToken()).map { _ in "changed" } ?? "missing")")
+        #expect(after.nodeID() == key.id, "node.id: \(after.nodeID().map { "\($0)" } ?? "missing")")
         try await mount.unmount()
     }
 
@@ -168,24 +162,15 @@ struct PowerCutTests {
         try await mount.unmount()
 
         let durable = mount.backing.appendingPathComponent("room-12")
-        withKnownIssue("""
-            NodeFiles.prepare (Sources/PenPalsNode/NodeFiles.swift) creates data_dir and never fsyncs its parent: \
-            after a power cut the whole folder, key, token and database, may be gone. (The files inside are \
-            durable only because SQLite fsyncs the folder when it creates its journal and WAL.)
-            """) {
-            #expect(FileManager.default.fileExists(atPath: durable.appendingPathComponent("penpals.sqlite").path), "the database after the cut")
-            for name in names {
-                let after = try? Data(contentsOf: durable.appendingPathComponent(name))
-                #expect(after == before[name], "\(name) after the cut: \(after.map { "\($0.count) bytes, changed" } ?? "missing")")
-            }
+        // NodeFiles syncs data_dir's parent when it makes the folder, and makes the
+        // database file itself, at 0600, before SQLite opens it.
+        #expect(FileManager.default.fileExists(atPath: durable.appendingPathComponent("penpals.sqlite").path), "the database after the cut")
+        for name in names {
+            let after = try? Data(contentsOf: durable.appendingPathComponent(name))
+            #expect(after == before[name], "\(name) after the cut: \(after.map { "\($0.count) bytes, changed" } ?? "missing")")
         }
-        withKnownIssue("""
-            penpals.sqlite and its WAL are created with SQLite's default mode (0644 under umask 022), \
-            while node.key and api.token are 0600; only the folder's 0700 keeps them private.
-            """) {
-            for (name, mode) in modes.sorted(by: { $0.key < $1.key }) {
-                #expect(mode & 0o077 == 0, "\(name) is \(String(mode, radix: 8))")
-            }
+        for (name, mode) in modes.sorted(by: { $0.key < $1.key }) {
+            #expect(mode & 0o077 == 0, "\(name) is \(String(mode, radix: 8))")
         }
     }
 

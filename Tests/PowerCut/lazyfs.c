@@ -28,8 +28,10 @@
  * all and an fsync is all or nothing. An fsync of a file does not make its new
  * name durable here (ext4 and XFS happen to, POSIX does not promise it). Mode,
  * owner and times are applied at once and never lost. Fsyncs of the backing disk
- * are not made: this tests the program above, not the disk below. Hard links and
- * symlinks are refused; renaming a directory fails with EXDEV (so `mv` copies).
+ * are not made: this tests the program above, not the disk below. A hard link is
+ * a name created (undone at a cut unless its directory was synced), and only of a
+ * file without unsynced data (one set of cached pages per name); symlinks are
+ * refused; renaming a directory fails with EXDEV (so `mv` copies).
  * A lazyfs killed with SIGKILL cannot undo name changes: unmount it instead.
  *
  * Locks: no lock operations are implemented, so the kernel keeps POSIX and flock
@@ -531,6 +533,22 @@ static int lazy_rename(const char *from, const char *to, unsigned int flags) {
     return 0;
 }
 
+/* link(2): how a program creates a file that exactly one of several creators may
+ * put in place (it fails if the name exists). */
+static int lazy_link(const char *from, const char *to) {
+    ENTER();
+    ALIVE();
+    if (hidden(from) || hidden(to) || !strcmp(from, CONTROL) || !strcmp(to, CONTROL)) return -EPERM;
+    struct file *source = find(from);
+    if (source && !clean(source)) return -EPERM;
+    if (linkat(backing, rel(from), backing, rel(to), 0) < 0) return -errno;
+    char *parent = parent_of(to);
+    record(CREATED, parent, to, NULL, NULL);
+    free(parent);
+    note("link %s -> %s", from, to);
+    return 0;
+}
+
 static int lazy_chmod(const char *path, mode_t mode, struct fuse_file_info *fi) {
     ENTER();
     ALIVE();
@@ -707,6 +725,7 @@ static const struct fuse_operations operations = {
     .unlink = lazy_unlink,
     .rmdir = lazy_rmdir,
     .rename = lazy_rename,
+    .link = lazy_link,
     .chmod = lazy_chmod,
     .chown = lazy_chown,
     .utimens = lazy_utimens,
