@@ -38,6 +38,16 @@ enum ConfigLoader {
             throw fail("the config file cannot be read (\(readReason(file.path, error)))",
                        "Make it readable by this user, e.g. chmod u+r \(path)")
         }
+        return try read(data, file: file, display: display)
+    }
+
+    /// Parses and checks the bytes of the config file `file` (named `display` in
+    /// messages); relative paths in it start at `file`'s folder. Apart from `load`
+    /// so that the fuzz target (Tests/Fuzz/Config.swift) reads bytes the same way.
+    static func read(_ data: Data, file: URL, display: String) throws(ConfigError) -> PenPalsConfig {
+        func fail(_ problem: String, _ fix: String) -> ConfigError {
+            ConfigError(file: display, key: "", problem: problem, fix: fix)
+        }
         guard let text = String(data: data, encoding: .utf8) else {
             throw fail("the config file is not UTF-8 text", "Save it as UTF-8")
         }
