@@ -38,10 +38,26 @@ enum ConfigLoader {
             throw fail("the config file cannot be read (\(readReason(file.path, error)))",
                        "Make it readable by this user, e.g. chmod u+r \(path)")
         }
+        return try read(data, file: file, display: display)
+    }
+
+    /// Parses and checks the bytes of the config file `file` (named `display` in
+    /// messages); relative paths in it start at `file`'s folder. Apart from `load`
+    /// so that the fuzz target (Tests/Fuzz/Config.swift) reads bytes the same way.
+    static func read(_ data: Data, file: URL, display: String) throws(ConfigError) -> PenPalsConfig {
+        func fail(_ problem: String, _ fix: String) -> ConfigError {
+            ConfigError(file: display, key: "", problem: problem, fix: fix)
+        }
         guard let text = String(data: data, encoding: .utf8) else {
             throw fail("the config file is not UTF-8 text", "Save it as UTF-8")
         }
 
+        let syntaxFix = "Correct the syntax at that spot: strings in \"quotes\", one key = value per line, sections as [webex], [[nodes]] and [[peers]] (compare with nodes.example.toml)"
+        // Before the parser, which aborts the process on such a header (see TableHeaderCheck).
+        if let header = TableHeaderCheck.firstBadHeader(in: text) {
+            throw ConfigError(file: display, key: "line \(header.line), column \(header.column)",
+                              problem: "this is not valid TOML (a table header starts with its name)", fix: syntaxFix)
+        }
         let root: TOMLTable
         do {
             root = try TOMLTable(string: text)
@@ -50,8 +66,7 @@ enum ConfigLoader {
             while problem.hasSuffix(".") { problem.removeLast() }
             let position = error.source.begin
             throw ConfigError(file: display, key: "line \(position.line), column \(position.column)",
-                              problem: "this is not valid TOML (\(problem))",
-                              fix: "Correct the syntax at that spot: strings in \"quotes\", one key = value per line, sections as [webex], [[nodes]] and [[peers]] (compare with nodes.example.toml)")
+                              problem: "this is not valid TOML (\(problem))", fix: syntaxFix)
         } catch {
             throw fail("this is not valid TOML (\(error))", "Correct the syntax (compare with nodes.example.toml)")
         }

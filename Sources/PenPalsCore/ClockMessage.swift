@@ -26,6 +26,14 @@ public struct ClockMessage: Codable, Sendable, Equatable {
         self.more = more
     }
 
+    /// A message as read from the wire, its clock not yet checked (`open` checks it).
+    init(from: NodeID, to: NodeID, clock: [String: Int], createdAt: String) {
+        self.from = from
+        self.to = to
+        self.clock = clock
+        self.createdAt = createdAt
+    }
+
     public func signed(with key: NodeKey) -> SignedEnvelope {
         .sign(wireJSON, with: key)
     }

@@ -65,19 +65,6 @@ struct ExactJSONScanner: ~Copyable {
         return SignedEnvelope(payload: payload, signature: signature)
     }
 
-    /// Where `text` first starts at or after `index`, if anywhere.
-    func firstIndex(of text: StaticString) -> Int? {
-        let count = text.utf8CodeUnitCount
-        guard count > 0, bytes.count >= count else { return nil }
-        var start = index
-        while start <= bytes.count - count {
-            var at = start
-            if JSONValue.skip(text, in: bytes, at: &at) { return start }
-            start += 1
-        }
-        return nil
-    }
-
     /// An integer as JSON writes one (see `JSONValue.integer(in:at:)`).
     mutating func integer() -> Int? {
         JSONValue.integer(in: bytes, at: &index)
@@ -114,10 +101,13 @@ extension ClockMessage: ExactJSONReadable {
     /// reader. A message without `events` is left to the ordinary reader.
     init?(exactJSON data: Data) {
         let parsed: (rest: Data, events: [SignedEnvelope])? = ExactJSONScanner.read(data) { json in
-            // Before `events` come only the clock (base64url keys, numbers) and created_at:
-            // nothing there can hold the marker.
-            guard let start = json.firstIndex(of: #","events":["#) else { return nil }
-            json.index = start
+            // Before `events` come the clock and created_at, as `wireJSON` writes them: read
+            // here, so that the list taken is the top-level one (an `events` inside some
+            // other member would be read as the answer's events by this reader alone).
+            guard json.skip(#"{"clock":"#), json.integers() != nil, json.skip(#","created_at":"#), json.string() != nil else {
+                return nil
+            }
+            let start = json.index
             guard json.skip(#","events":["#) else { return nil }
             var events: [SignedEnvelope] = []
             events.reserveCapacity(1_000)

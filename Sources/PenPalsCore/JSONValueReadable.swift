@@ -80,9 +80,9 @@ extension ClockMessage: JSONValueReadable {
               let clock = integers(json["clock"]), let createdAt = json["created_at"]?.string,
               case .some(let v) = json.optional("v"), case .some(let events) = json.optional("events"),
               case .some(let more) = json.optional("more") else { return nil }
-        var message = ClockMessage(clock: PairClock(author: from, peer: to, sent: 0, applied: 0), createdAt: Date())
-        message.clock = clock
-        message.createdAt = createdAt
+        // Member by member, not through a PairClock of `from` and `to`: its two-entry
+        // dictionary traps when they are the same node, and the clock is checked later.
+        var message = ClockMessage(from: from, to: to, clock: clock, createdAt: createdAt)
         if let v {
             guard let number = v.integer else { return nil }
             message.v = number

@@ -3,6 +3,8 @@ import Foundation
 /// RFC 3339 times as the API and the protocol write them.
 public enum Timestamp {
     /// Parses an RFC 3339 time that carries a zone (`Z` or `±hh:mm`), with or without fractional seconds.
+    /// Only instants `format` can write are read (years 0001 to 9999 in UTC): a time a
+    /// node takes is one it can send on as it is.
     public static func parse(_ text: String) -> Date? {
         let bytes = Array(text.utf8)
         // yyyy-mm-ddThh:mm:ss at least, plus a zone.
@@ -48,7 +50,9 @@ public enum Timestamp {
         guard day <= daysIn(month: month, year: year) else { return nil }
         // Arithmetic rather than Calendar: every event carries times, and Calendar is slow on Linux.
         let seconds = daysSince1970(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + min(second, 59)
-        return Date(timeIntervalSince1970: TimeInterval(seconds - offset) + fraction)
+        let instant = TimeInterval(seconds - offset)
+        guard writable.contains(instant) else { return nil }
+        return Date(timeIntervalSince1970: instant + fraction)
     }
 
     static func daysIn(month: Int, year: Int) -> Int {

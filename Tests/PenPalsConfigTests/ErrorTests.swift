@@ -68,6 +68,20 @@ import Testing
         #expect(error.key.hasPrefix("line 2, "))
     }
 
+    @Test("a table header that opens without a name is a syntax error, not an abort")
+    func headerWithoutName() {
+        // toml++ only asserts that a header opens with a key: each of these aborted the
+        // process (found by Tests/Fuzz/Config).
+        let node = nodeBlock("room-12", port: 7411)
+        expectError("[!]\n" + node, key: "line 1, column 2", problem: "table header")
+        expectError(node + "[[ \u{E9} ]]\n", key: "line 9, column 4", problem: "table header")
+        expectError("[\n" + node, key: "line 1, column 2", problem: "table header")
+        expectError("\u{FEFF}[\u{1}]\n" + node, key: "line 1, column 2", problem: "table header")
+        // In a multi-line string such a line is text; a header after the string is not.
+        expectError("x = \"\"\"\n[!]\n\"\"\"\n[\u{E9}]\n", key: "line 4, column 2", problem: "table header")
+        expectError("x = '''\n[!]\n'''\n" + node, key: "x", problem: "unknown top-level key")
+    }
+
     @Test func duplicateKeyInOneTableIsASyntaxError() throws {
         let text = nodeBlock("room-12", port: 7411, extra: ["name = \"again\""])
         let error = try #require(expectError(text, key: "line 8, column 8", problem: "not valid TOML"))

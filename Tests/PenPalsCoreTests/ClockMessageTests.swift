@@ -106,4 +106,20 @@ struct ClockMessageTests {
         badClock.clock = [nodes.a.id.rawValue: 4]
         #expect(protocolError { try openAtB(badClock.signed(with: nodes.a)) }?.kind == .badClock)
     }
+
+    @Test("a message from a node to itself is refused as malformed by every reader, not a trap")
+    func fromItself() throws {
+        // The small reader built its message through a PairClock of `from` and `to`,
+        // whose two-entry dictionary trapped on the repeated key: one unsigned sync
+        // request stopped the node (found by Tests/Fuzz/SyncAnswer).
+        let a = nodes.a.id.rawValue
+        let payload = Data(#"{"clock":{"\#(a)":1},"created_at":"2026-12-01T15:00:00Z","from":"\#(a)","to":"\#(a)"}"#.utf8)
+        let read = try WireJSON.decode(ClockMessage.self, from: payload)
+        #expect(read.from == read.to)
+        #expect(try JSONDecoder().decode(ClockMessage.self, from: payload) == read)
+        let envelope = SignedEnvelope.sign(payload, with: nodes.a)
+        #expect(protocolError {
+            try ClockMessage.open(envelope, expectedAuthor: nil, localID: nodes.a.id, isTrusted: { _ in true })
+        }?.kind == .malformed)
+    }
 }

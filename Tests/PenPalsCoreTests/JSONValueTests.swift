@@ -121,6 +121,25 @@ struct JSONValueTests {
         }
     }
 
+    @Test("an events list inside another member is not taken for a sync answer's events")
+    func nestedEventsList() throws {
+        // The exact reader looked for the first `,"events":[` anywhere, so a list inside
+        // an unknown member was read as the answer's events, while JSONDecoder, and any
+        // other reader of the signed page, reads the top-level list (found by reading,
+        // pinned by Tests/Fuzz/SyncAnswer).
+        let nodes = Nodes()
+        let clock = PairClock(author: nodes.a.id, peer: nodes.b.id, sent: 4, applied: 2)
+        let envelope = SignedEnvelope.sign(Data("{\"n\":1}".utf8), with: nodes.a)
+        let message = ClockMessage(clock: clock, createdAt: december1, events: [], more: false)
+        let text = String(decoding: message.wireJSON, as: UTF8.self)
+        let nested = text.replacingOccurrences(
+            of: "{\"clock\":", with: "{\"a\":{\"x\":1,\"events\":[\(String(decoding: envelope.jsonData, as: UTF8.self))]},\"clock\":")
+        let data = Data(nested.utf8)
+        #expect(try JSONDecoder().decode(ClockMessage.self, from: data).events == [])
+        #expect(ClockMessage(exactJSON: data) == nil)
+        #expect(try WireJSON.decode(ClockMessage.self, from: data).events == [])
+    }
+
     /// The exact-form reader and `JSONDecoder` agree: same value, or the exact reader declines.
     func exactAgrees<T: Decodable & ExactJSONReadable & Equatable>(_ type: T.Type, _ text: String,
                                                                    sourceLocation: SourceLocation = #_sourceLocation) {

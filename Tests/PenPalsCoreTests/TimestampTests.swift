@@ -54,6 +54,29 @@ struct TimestampTests {
         #expect(Timestamp.parse(text) == nil)
     }
 
+    /// A time is read only if it is one a node can write again: an invitation taken
+    /// with a time beyond year 9999 (in UTC) was sent to the partner clamped, as its
+    /// start and end alike, and the partner refused the body, and with it the channel's
+    /// every later event (found by Tests/Fuzz/InviteRequest).
+    @Test("refuses instants outside years 0001 to 9999 in UTC, which format cannot write", arguments: [
+        "9999-12-31T23:59:00-01:00",
+        "9999-12-31T23:00:00-23:59",
+        "0000-12-31T23:59:59Z",
+        "0001-01-01T00:00:00+00:01",
+        "0000-01-01T00:00:00Z",
+    ])
+    func refusesUnwritableInstants(text: String) {
+        #expect(Timestamp.parse(text) == nil)
+    }
+
+    @Test("reads the first and the last writable instants, which write back the same")
+    func readsTheWritableBounds() throws {
+        for text in ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "9999-12-31T23:59:59.75Z", "0001-01-01T09:00:00+09:00"] {
+            let date = try #require(Timestamp.parse(text), "\(text)")
+            #expect(Timestamp.parse(Timestamp.format(date)) == Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down)))
+        }
+    }
+
     @Test("format writes UTC with Z and whole seconds")
     func formatUTC() {
         #expect(Timestamp.format(december1) == "2026-12-01T15:00:00Z")

@@ -48,16 +48,14 @@ struct APIRoutes {
             return JSONResponse.make(InvitationBody(invitation: node.view(invitation, meeting: nil)), status: .accepted)
         }
         api.post("webex/invitations/:id/decline") { request, context in
-            struct Reason: Decodable { var reason: String? }
             var request = request
-            let reason = try await optionalBody(&request, Reason.self, within: node.settings.bodyTimeout)?.reason
+            let reason = try await optionalBody(&request, ReasonRequest.self, within: node.settings.bodyTimeout)?.reason
             let invitation = try await node.decline(try invitationID(context), reason: reason)
             return JSONResponse.make(InvitationBody(invitation: node.view(invitation, meeting: nil)))
         }
         api.post("webex/invitations/:id/cancel") { request, context in
-            struct Reason: Decodable { var reason: String? }
             var request = request
-            let reason = try await optionalBody(&request, Reason.self, within: node.settings.bodyTimeout)?.reason
+            let reason = try await optionalBody(&request, ReasonRequest.self, within: node.settings.bodyTimeout)?.reason
             let id = try invitationID(context)
             let invitation = try await node.cancel(id, reason: reason)
             return JSONResponse.make(InvitationBody(invitation: node.view(invitation, meeting: try await node.store.read { try $0.meeting(forInvitation: id) })))
@@ -83,9 +81,8 @@ struct APIRoutes {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: ics)))
         }
         api.post("sync") { request, _ in
-            struct Ask: Decodable { var peer: String? }
             var request = request
-            let peer = try await optionalBody(&request, Ask.self, within: node.settings.bodyTimeout)?.peer
+            let peer = try await optionalBody(&request, SyncNowRequest.self, within: node.settings.bodyTimeout)?.peer
             let results = try await node.syncNow(peer: peer)
             struct Row: Encodable { var name: String; var sent: Int; var received: Int; var error: String? }
             struct Body: Encodable { var peers: [Row] }
@@ -184,30 +181,5 @@ struct PeerRoutes {
             let answer = try await node.syncAnswer(to: envelope, gzip: gzip)
             return JSONResponse.data(answer.json, gzipped: answer.gzip)
         }
-    }
-}
-
-/// The body of `POST /p2p/v1/events`.
-struct Batch: Decodable, JSONValueReadable {
-    var events: [SignedEnvelope]
-
-    init?(json: JSONValue) {
-        guard let events = SignedEnvelope.list(json: json["events"]) else { return nil }
-        self.events = events
-    }
-}
-
-/// The body of `POST /api/webex/meeting`.
-struct InviteRequest: Decodable, JSONValueReadable {
-    var classroomID: String
-    var title: String
-    var startTime: String
-    var endTime: String
-    enum CodingKeys: String, CodingKey { case classroomID = "classroom_id", title, startTime = "start_time", endTime = "end_time" }
-
-    init?(json: JSONValue) {
-        guard let classroom = json["classroom_id"]?.string, let title = json["title"]?.string,
-              let start = json["start_time"]?.string, let end = json["end_time"]?.string else { return nil }
-        (classroomID, self.title, startTime, endTime) = (classroom, title, start, end)
     }
 }

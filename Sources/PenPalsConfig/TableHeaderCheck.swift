@@ -1,0 +1,112 @@
+/// Finds a TOML table header that opens with neither a key nor a quote: `[!]`, `[é]`,
+/// `[[ {x}]]`, a `[` alone on its line.
+///
+/// toml++, the parser inside TOMLKit, does not check this: it asserts it, and SwiftPM
+/// compiles C++ without NDEBUG, so such a header aborted the process (a build without
+/// assertions would assume it instead, which is no better). The loader refuses the
+/// file at that spot before the parser sees it (found by Tests/Fuzz/Config).
+///
+/// The scan follows what starts a statement in TOML: a line outside strings, comments
+/// and multi-line arrays. Where the text is broken before the header in a way that the
+/// scan reads otherwise than the parser, the file is refused either way.
+enum TableHeaderCheck {
+    /// Line and column (from 1, in Unicode scalars, as the parser counts) of the first
+    /// character of the first such header that is not a key's, or nil if there is none.
+    static func firstBadHeader(in text: String) -> (line: Int, column: Int)? {
+        let scalars = Array(text.unicodeScalars)
+        func at(_ index: Int) -> Unicode.Scalar? { index < scalars.count ? scalars[index] : nil }
+        // A byte order mark is skipped, and not counted in the first line's columns.
+        var index = at(0) == "\u{FEFF}" ? 1 : 0
+        var line = 1, lineStart = index
+        // `[` and `{` of values still open: a newline inside them starts no statement.
+        var depth = 0
+        var statementStart = true
+
+        func skipBlanks(_ index: inout Int) -> Bool {
+            let start = index
+            while at(index) == " " || at(index) == "\t" { index += 1 }
+            return index > start
+        }
+        func skipLine(_ index: inout Int) {
+            while let scalar = at(index), scalar != "\n" { index += 1 }
+        }
+        /// Past the string that opens at `index`: basic or literal, on one line or several.
+        func skipString(_ index: inout Int) {
+            let quote = scalars[index]
+            let escapes = quote == "\""
+            if at(index + 1) == quote, at(index + 2) == quote {
+                index += 3
+                while let scalar = at(index) {
+                    if escapes, scalar == "\\" {
+                        if at(index + 1) == "\n" { line += 1; lineStart = index + 2 }
+                        index += 2
+                    } else if scalar == quote, at(index + 1) == quote, at(index + 2) == quote {
+                        index += 3
+                        // A closing delimiter may carry one or two more quotes of the text.
+                        for _ in 0..<2 where at(index) == quote { index += 1 }
+                        return
+                    } else {
+                        if scalar == "\n" { line += 1; lineStart = index + 1 }
+                        index += 1
+                    }
+                }
+                return
+            }
+            index += 1
+            while let scalar = at(index), scalar != "\n" {
+                index += escapes && scalar == "\\" ? 2 : 1
+                if scalar == quote { return }
+            }
+        }
+
+        while let scalar = at(index) {
+            switch scalar {
+            case "\n":
+                line += 1
+                lineStart = index + 1
+                if depth == 0 { statementStart = true }
+                index += 1
+            case " ", "\t", "\r":
+                index += 1
+            case "#":
+                skipLine(&index)
+            case "[" where statementStart:
+                var next = index + 1
+                let blank = skipBlanks(&next)
+                if at(next) == "[" {
+                    // `[ [`: the parser refuses it itself, and reads no further.
+                    if blank { return nil }
+                    next += 1
+                    _ = skipBlanks(&next)
+                }
+                if let first = at(next), !opensKey(first) { return (line, next - lineStart + 1) }
+                // A header holds keys and a comment, on its one line.
+                skipLine(&index)
+            case "[", "{":
+                depth += 1
+                statementStart = false
+                index += 1
+            case "]", "}":
+                depth = max(0, depth - 1)
+                statementStart = false
+                index += 1
+            case "\"", "'":
+                statementStart = false
+                skipString(&index)
+            default:
+                statementStart = false
+                index += 1
+            }
+        }
+        return nil
+    }
+
+    /// What the parser takes after a header's `[`: a bare key's character (A-Z, a-z,
+    /// 0-9, `_`, `-`), a quote, or the `]` of an empty header, which it refuses itself.
+    private static func opensKey(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case "A"..."Z", "a"..."z", "0"..."9", "_", "-", "\"", "'", "]": true
+        default: false
+        }
+    }
+}

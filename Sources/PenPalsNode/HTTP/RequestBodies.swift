@@ -1,0 +1,41 @@
+import Foundation
+import PenPalsCore
+
+// The request bodies the routes read, kept apart from the routes and free of
+// Hummingbird, so that the fuzz targets (Tests/Fuzz, scripts/fuzz) build this file
+// on its own and read bodies with the very types the node reads them with.
+
+/// The body of `POST /p2p/v1/events`.
+struct Batch: Decodable, JSONValueReadable {
+    var events: [SignedEnvelope]
+
+    init?(json: JSONValue) {
+        guard let events = SignedEnvelope.list(json: json["events"]) else { return nil }
+        self.events = events
+    }
+}
+
+/// The body of `POST /api/webex/meeting`.
+struct InviteRequest: Decodable, JSONValueReadable {
+    var classroomID: String
+    var title: String
+    var startTime: String
+    var endTime: String
+    enum CodingKeys: String, CodingKey { case classroomID = "classroom_id", title, startTime = "start_time", endTime = "end_time" }
+
+    init?(json: JSONValue) {
+        guard let classroom = json["classroom_id"]?.string, let title = json["title"]?.string,
+              let start = json["start_time"]?.string, let end = json["end_time"]?.string else { return nil }
+        (classroomID, self.title, startTime, endTime) = (classroom, title, start, end)
+    }
+}
+
+/// The optional body of `POST /api/webex/invitations/{id}/decline` and `…/cancel`.
+struct ReasonRequest: Decodable {
+    var reason: String?
+}
+
+/// The optional body of `POST /api/sync`: the one peer to reconcile with.
+struct SyncNowRequest: Decodable {
+    var peer: String?
+}

@@ -1,0 +1,11 @@
+import PenPalsCore
+
+// The sealed body of a `meeting` event, `{invitation_id, webex_meeting_id, web_link,
+// title, start_time, end_time}`, as EventSealing.open reads it once the seal is open:
+// the plaintext, fuzzed directly, since the Event target reaches a body only through a
+// real seal, which any mutation breaks (see Support/Readers.swift).
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ bytes: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    readBody(.meeting, input(bytes, size))
+    return 0
+}
