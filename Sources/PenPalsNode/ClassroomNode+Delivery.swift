@@ -33,7 +33,16 @@ extension ClassroomNode {
             let attemptStarted = ContinuousClock.now
             do {
                 if ContinuousClock.now >= nextSync {
-                    _ = try await sync(with: peer)
+                    do {
+                        _ = try await sync(with: peer)
+                    } catch PeerClient.Failure.badAnswer(let why) {
+                        // The peer answers, but not with a sync answer this node takes (a
+                        // replayed page, a buggy peer): what it holds of the peer waits for
+                        // the next sync (the gap watch retries one that leaves a gap), and
+                        // this node's own outbox still goes out, acknowledged by the push.
+                        logger.warning("sync answer refused; pushing the outbox", metadata: ["peer": "\(peerID)", "reason": "\(why)"])
+                        _ = try await pushOutbox(to: peer)
+                    }
                     nextSync = ContinuousClock.now + settings.syncInterval
                 } else {
                     _ = try await pushOutbox(to: peer)
@@ -254,10 +263,11 @@ extension ClassroomNode {
 
     /// Answers a peer's sync request with the events it has not applied, at most
     /// one page, and believes the request's clock as an acknowledgement: the answer's
-    /// JSON and, when the peer accepts gzip, its compressed form, as the HTTP route serves it. When more pages remain, the next one is
-    /// prepared (read, signed, compressed) while the peer checks this one, and served
-    /// if the peer's next clock asks for exactly it and the pair's counters have not
-    /// changed meanwhile: a page's content depends on nothing else.
+    /// JSON and, when the peer accepts gzip, its compressed form, as the HTTP route
+    /// serves it. When more pages remain, the next one is prepared (read, signed,
+    /// compressed) while the peer checks this one, and served if the peer's next
+    /// clock asks for exactly it and the pair's counters have not changed meanwhile:
+    /// a page's content depends on nothing else.
     func syncAnswer(to envelope: SignedEnvelope, gzip: Bool) async throws -> SyncPage {
         let (peer, clock, state) = try await acknowledgeSyncRequest(envelope)
         let answer: SyncPage
