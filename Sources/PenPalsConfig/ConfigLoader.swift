@@ -33,7 +33,13 @@ enum ConfigLoader {
         }
         let data: Data
         do {
-            data = try Data(contentsOf: file)
+            guard let read = try readBounded(file, limit: Self.largestConfig) else {
+                throw fail("the config file is larger than \(Self.largestConfig >> 20) MiB, so it is not read",
+                           "Name the PenPals config file (a few kilobytes per classroom), not another file")
+            }
+            data = read
+        } catch let error as ConfigError {
+            throw error
         } catch {
             throw fail("the config file cannot be read (\(readReason(file.path, error)))",
                        "Make it readable by this user, e.g. chmod u+r \(path)")
@@ -77,10 +83,22 @@ enum ConfigLoader {
                              syncInterval: parser.syncInterval)
     }
 
+    /// The most of a config file read: a thousand classrooms take some 300 KB.
+    static let largestConfig = 4 << 20
+
     static func readReason(_ path: String, _ error: any Error) -> String {
         if access(path, R_OK) != 0 { return String(cString: strerror(errno)).lowercased() }
         return (error as NSError).localizedDescription
     }
+}
+
+/// The file's bytes if it holds at most `limit`, else nil; never more than `limit` + 1
+/// bytes are read (a file that grows, or a device without end, costs nothing more).
+func readBounded(_ file: URL, limit: Int) throws -> Data? {
+    let handle = try FileHandle(forReadingFrom: file)
+    defer { try? handle.close() }
+    let data = try handle.read(upToCount: limit + 1) ?? Data()
+    return data.count > limit ? nil : data
 }
 
 /// An absolute, standardised file URL for `path`: `~` expanded, relative paths taken from `base`.
@@ -245,7 +263,13 @@ struct ConfigParser {
         }
         let data: Data
         do {
-            data = try Data(contentsOf: file)
+            guard let read = try readBounded(file, limit: 64 << 10) else {
+                throw fail(path, "the secret file \(quoted(name)) is larger than 64 KiB, so it is not read",
+                           "Put the client secret alone in it")
+            }
+            data = read
+        } catch let error as ConfigError {
+            throw error
         } catch {
             throw fail(path, "the secret file \(quoted(name)) cannot be read (\(ConfigLoader.readReason(file.path, error)))",
                        "Make it readable by the user that runs penpals, e.g. chmod 600 \(file.path) as that user")

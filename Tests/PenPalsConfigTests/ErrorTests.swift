@@ -52,6 +52,22 @@ import Testing
         }
     }
 
+    @Test func aFileOverFourMebibytesIsNotRead() {
+        let dir = TempDir()
+        let path = dir.path + "/nodes.toml"
+        let line = Data("# a comment line that a config file would never hold a million of\n".utf8)
+        var big = Data()
+        while big.count <= 4 << 20 { big.append(line) }
+        _ = FileManager.default.createFile(atPath: path, contents: big)
+        do {
+            _ = try PenPalsConfig.load(path: path)
+            Issue.record("loaded a file of \(big.count) bytes")
+        } catch {
+            #expect(error.problem.contains("larger than 4 MiB"))
+            expectOneLine(error, file: path)
+        }
+    }
+
     @Test func syntaxErrorHasLineAndColumn() throws {
         let text = """
         [[nodes]]
