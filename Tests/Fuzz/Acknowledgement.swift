@@ -8,7 +8,7 @@ import Foundation
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ bytes: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let data = input(bytes, size)
-    requireAgrees(JSONValue.parse(data).flatMap(ClockMessage.init(json:)), data, "JSONValue")
+    requireAgrees(data, ("JSONValue", JSONValue.parse(data).flatMap(ClockMessage.init(json:))))
     let envelope = SignedEnvelope.sign(data, with: FuzzNodes.author)
     _ = try? ClockMessage.open(envelope, expectedAuthor: FuzzNodes.author.id, localID: FuzzNodes.reader.id,
                                isTrusted: { $0 == FuzzNodes.author.id })

@@ -8,8 +8,8 @@ import Foundation
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ bytes: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let data = input(bytes, size)
-    requireAgrees(SignedEnvelope(exactJSON: data), data, "the exact reader")
-    requireAgrees(JSONValue.parse(data).flatMap(SignedEnvelope.init(json:)), data, "JSONValue")
+    requireAgrees(data, ("the exact reader", SignedEnvelope(exactJSON: data)),
+                  ("JSONValue", JSONValue.parse(data).flatMap(SignedEnvelope.init(json:))))
     guard let envelope = try? WireJSON.decode(SignedEnvelope.self, from: data) else { return 0 }
     _ = envelope.isSigned(by: FuzzNodes.author.id)
     require((try? WireJSON.decode(SignedEnvelope.self, from: envelope.jsonData)) == envelope, "an envelope written again reads otherwise")

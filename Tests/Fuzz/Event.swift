@@ -9,8 +9,8 @@ import Foundation
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ bytes: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let data = input(bytes, size)
-    requireAgrees(EventPayload(exactJSON: data), data, "the exact reader")
-    requireAgrees(JSONValue.parse(data).flatMap(EventPayload.init(json:)), data, "JSONValue")
+    requireAgrees(data, ("the exact reader", EventPayload(exactJSON: data)),
+                  ("JSONValue", JSONValue.parse(data).flatMap(EventPayload.init(json:))))
     let envelope = SignedEnvelope(payload: data, signature: Data(count: 64))
     guard let event = try? EventSealing.open(envelope, localID: FuzzNodes.reader.id, vouchedBy: FuzzNodes.author.id,
                                              cipherFor: FuzzNodes.cipher(for:)) else { return 0 }

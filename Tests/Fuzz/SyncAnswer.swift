@@ -9,8 +9,8 @@ import Foundation
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ bytes: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let data = input(bytes, size)
-    requireAgrees(ClockMessage(exactJSON: data), data, "the exact reader")
-    requireAgrees(JSONValue.parse(data).flatMap(ClockMessage.init(json:)), data, "JSONValue")
+    requireAgrees(data, ("the exact reader", ClockMessage(exactJSON: data)),
+                  ("JSONValue", JSONValue.parse(data).flatMap(ClockMessage.init(json:))))
     let envelope = SignedEnvelope(payload: data, signature: Data(count: 64))
     let peer = FuzzNodes.author.id
     guard let (message, _) = try? ClockMessage.open(envelope, expectedAuthor: peer, localID: FuzzNodes.reader.id,

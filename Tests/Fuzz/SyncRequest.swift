@@ -9,7 +9,7 @@ import Foundation
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ bytes: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let data = input(bytes, size)
-    requireAgrees(JSONValue.parse(data).flatMap(ClockMessage.init(json:)), data, "JSONValue")
+    requireAgrees(data, ("JSONValue", JSONValue.parse(data).flatMap(ClockMessage.init(json:))))
     let envelope = SignedEnvelope.sign(data, with: FuzzNodes.author)
     guard let (message, _) = try? ClockMessage.open(envelope, expectedAuthor: nil, localID: FuzzNodes.reader.id,
                                                     isTrusted: { $0 == FuzzNodes.author.id }) else { return 0 }

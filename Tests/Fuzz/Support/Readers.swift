@@ -7,14 +7,14 @@ import Foundation
 func readBody(_ type: EventType, _ data: Data) {
     switch type {
     case .invitation:
-        requireAgrees(InvitationOffer(exactJSON: data), data, "the exact reader")
-        requireAgrees(JSONValue.parse(data).flatMap(InvitationOffer.init(json:)), data, "JSONValue")
+        requireAgrees(data, ("the exact reader", InvitationOffer(exactJSON: data)),
+                      ("JSONValue", JSONValue.parse(data).flatMap(InvitationOffer.init(json:))))
     case .accept, .decline, .cancel:
-        requireAgrees(JSONValue.parse(data).flatMap(EventBody.Answer.init(json:)), data, "JSONValue")
+        requireAgrees(data, ("JSONValue", JSONValue.parse(data).flatMap(EventBody.Answer.init(json:))))
     case .meeting:
-        requireAgrees(JSONValue.parse(data).flatMap(MeetingNotice.init(json:)), data, "JSONValue")
+        requireAgrees(data, ("JSONValue", JSONValue.parse(data).flatMap(MeetingNotice.init(json:))))
     case .meetingFailed:
-        requireAgrees(JSONValue.parse(data).flatMap(MeetingFailure.init(json:)), data, "JSONValue")
+        requireAgrees(data, ("JSONValue", JSONValue.parse(data).flatMap(MeetingFailure.init(json:))))
     }
     guard let body = try? EventBody.decode(type: type, from: data) else { return }
     require((try? EventBody.decode(type: type, from: body.encoded())) == body, "a \(type.rawValue) body written again reads otherwise")
