@@ -10,13 +10,44 @@ extension ClassroomNode {
         guard !envelopes.isEmpty else {
             throw APIError.badRequest("no_events", "The batch has no events.")
         }
-        let opened = try await openOnTwoCores(envelopes[...], vouchedBy: nil)
+        // A repeat (a push whose answer was lost, a replay) is byte for byte an envelope
+        // this node verified when it stored it: it is not verified, opened or stored again.
+        let (fresh, repeatAuthor) = try await withoutStoredRepeats(envelopes)
+        guard !fresh.isEmpty else {
+            guard let author = repeatAuthor, let state = try await store.read({ try $0.peer(author) }) else {
+                throw StoreError.unknownPeer(repeatAuthor?.rawValue ?? "")
+            }
+            noteContact(with: author)
+            return acknowledgement(to: author, state: state)
+        }
+        let opened = try await openOnTwoCores(fresh[...], vouchedBy: nil)
         let author = opened[0].payload.from
-        guard opened.allSatisfy({ $0.payload.from == author }) else {
+        guard opened.allSatisfy({ $0.payload.from == author }), repeatAuthor == nil || repeatAuthor == author else {
             throw APIError.badRequest("mixed_channels", "A batch carries the events of one channel only.")
         }
         let (_, peer) = try await ingest(opened, from: author)
         return acknowledgement(to: author, state: peer)
+    }
+
+    /// The envelopes of a batch that are not byte-identical to one already stored
+    /// under their author and `seq`, and the author of the repeats, if any. An envelope
+    /// whose payload does not even read as an event is left to `open`, which refuses it.
+    func withoutStoredRepeats(_ envelopes: [SignedEnvelope]) async throws -> (fresh: [SignedEnvelope], repeatAuthor: NodeID?) {
+        let payloads = envelopes.map { try? WireJSON.decode(EventPayload.self, from: $0.payload) }
+        guard let author = payloads.first??.from, payloads.allSatisfy({ $0?.from == author && $0?.to == id }),
+              directory.peers[author] != nil else { return (envelopes, nil) }
+        let seqs = payloads.compactMap { $0?.seq }
+        guard let low = seqs.min(), let high = seqs.max(), high - low < 100_000 else { return (envelopes, nil) }
+        let localID = id
+        let stored = try await store.read { try $0.storedEnvelopes(author: author, recipient: localID, from: low, to: high) }
+        guard !stored.isEmpty else { return (envelopes, nil) }
+        var fresh: [SignedEnvelope] = []
+        for (envelope, payload) in zip(envelopes, payloads) {
+            if let payload, let known = stored[payload.seq], known == envelope.jsonData { continue }
+            fresh.append(envelope)
+        }
+        repeatsSkipped.add(envelopes.count - fresh.count, ordering: .relaxed)
+        return (fresh, fresh.count < envelopes.count ? author : nil)
     }
 
     /// Opens every envelope, mapping the first refusal to its HTTP answer. (A sync

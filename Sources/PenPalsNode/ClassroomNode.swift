@@ -87,6 +87,8 @@ public final class ClassroomNode: Sendable {
     let preparedSync = Mutex<[NodeID: PreparedSync]>([:])
     /// How many sync answers were served from a prepared page (for the tests).
     let preparedSyncHits = Atomic<Int>(0)
+    /// Events of pushed batches taken as repeats of stored ones, unverified (for the tests).
+    let repeatsSkipped = Atomic<Int>(0)
     let changes = ChangeFeed()
 
     public var id: NodeID { settings.key.id }

@@ -206,6 +206,17 @@ public struct StoreTransaction {
         return (row?[0] ?? 0, row?[1] ?? 0)
     }
 
+    /// The stored envelopes (their JSON) of channel `author` → `recipient` with `seq`
+    /// from `first` to `last`, by `seq`: what a repeated batch is compared with.
+    public func storedEnvelopes(author: NodeID, recipient: NodeID, from first: Int, to last: Int) throws -> [Int: Data] {
+        let rows = try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT seq, envelope FROM event WHERE author = ? AND recipient = ? AND seq BETWEEN ? AND ?
+            """), arguments: [author.rawValue, recipient.rawValue, first, last])
+        var envelopes: [Int: Data] = [:]
+        for row in rows { envelopes[row[0]] = row[1] }
+        return envelopes
+    }
+
     /// Highest `seq` stored (applied or waiting) of channel `peer` → self.
     public func highestReceived(from peer: NodeID) throws -> Int {
         try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM event WHERE author = ?"), arguments: [peer.rawValue]) ?? 0

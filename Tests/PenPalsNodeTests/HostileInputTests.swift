@@ -97,6 +97,34 @@ struct HostileInputTests {
         }
     }
 
+    @Test func aReplayedBatchIsNotVerifiedAgainButAnAlteredRepeatIs() async throws {
+        try await TestNetwork.with(["a", "b"]) { network in
+            try await network.start("b")
+            let url = network.member("b").url
+            let a = network.member("a").key
+            let b = network.member("b").key.id
+            let envelopes = try (1...300).map { try Bad.event(Bad.offer("Offer \($0)"), seq: $0, author: a, recipient: b) }
+            let node = network.node("b")
+            #expect(try await Bad.post(Bad.batch(Array(envelopes[0..<200])), to: url).status == 200)
+            #expect(node.repeatsSkipped.load(ordering: .relaxed) == 0)
+            // The same 200 again: acknowledged, none verified or stored again.
+            let again = try await Bad.post(Bad.batch(Array(envelopes[0..<200])), to: url)
+            #expect(again.status == 200, "\(again.text)")
+            #expect(node.repeatsSkipped.load(ordering: .relaxed) == 200)
+            // 100 repeats and 100 new ones: only the new ones are opened.
+            #expect(try await Bad.post(Bad.batch(Array(envelopes[100..<300])), to: url).status == 200)
+            #expect(node.repeatsSkipped.load(ordering: .relaxed) == 300)
+            #expect(try await invitations(network, "b", query: "?box=all&status=all").count == 300)
+            // A "repeat" whose bytes differ (its signature altered) is checked, and refused.
+            var signature = envelopes[5].signature
+            signature[0] ^= 1
+            let altered = SignedEnvelope(payload: envelopes[5].payload, signature: signature)
+            let answer = try await Bad.post(Bad.batch([altered]), to: url)
+            #expect(answer.status == 401, "\(answer.text)")
+            #expect(node.repeatsSkipped.load(ordering: .relaxed) == 300)
+        }
+    }
+
     @Test func aDocumentWithAKeyTwiceIsRefusedOnTheWireAndInTheAPI() async throws {
         try await TestNetwork.with(["a", "b"]) { network in
             try await network.start("b")
