@@ -62,7 +62,7 @@ enum ConfigLoader {
         // Before the parser, which aborts the process on such a header (see TableHeaderCheck).
         if let header = TableHeaderCheck.firstBadHeader(in: text) {
             throw ConfigError(file: display, key: "line \(header.line), column \(header.column)",
-                              problem: "this is not valid TOML (a table header starts with its name)", fix: syntaxFix)
+                              problem: "this is not valid TOML (\(header.problem))", fix: syntaxFix)
         }
         let root: TOMLTable
         do {

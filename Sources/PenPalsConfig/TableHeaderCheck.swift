@@ -9,10 +9,17 @@
 /// The scan follows what starts a statement in TOML: a line outside strings, comments
 /// and multi-line arrays. Where the text is broken before the header in a way that the
 /// scan reads otherwise than the parser, the file is refused either way.
+///
+/// It also refuses arrays and inline tables nested more than `deepest` levels: the
+/// parser asserts on values nested deeply enough (`[[[[…` hundreds deep, found by
+/// Tests/Fuzz/Config), and a config file never nests more than two.
 enum TableHeaderCheck {
+    static let deepest = 32
+
     /// Line and column (from 1, in Unicode scalars, as the parser counts) of the first
-    /// character of the first such header that is not a key's, or nil if there is none.
-    static func firstBadHeader(in text: String) -> (line: Int, column: Int)? {
+    /// character of the first such header that is not a key's, or of the first value
+    /// nested too deep, and what is wrong there; nil if there is none.
+    static func firstBadHeader(in text: String) -> (line: Int, column: Int, problem: String)? {
         let scalars = Array(text.unicodeScalars)
         func at(_ index: Int) -> Unicode.Scalar? { index < scalars.count ? scalars[index] : nil }
         // A byte order mark is skipped, and not counted in the first line's columns.
@@ -79,11 +86,12 @@ enum TableHeaderCheck {
                     next += 1
                     _ = skipBlanks(&next)
                 }
-                if let first = at(next), !opensKey(first) { return (line, next - lineStart + 1) }
+                if let first = at(next), !opensKey(first) { return (line, next - lineStart + 1, "a table header starts with its name") }
                 // A header holds keys and a comment, on its one line.
                 skipLine(&index)
             case "[", "{":
                 depth += 1
+                if depth > deepest { return (line, index - lineStart + 1, "values nested more than \(deepest) deep") }
                 statementStart = false
                 index += 1
             case "]", "}":

@@ -98,6 +98,19 @@ import Testing
         expectError("x = '''\n[!]\n'''\n" + node, key: "x", problem: "unknown top-level key")
     }
 
+    @Test("values nested deeper than a config file ever needs are a syntax error, not an abort")
+    func deeplyNestedValues() throws {
+        // toml++ asserts on arrays nested deep enough (found by Tests/Fuzz/Config).
+        let node = nodeBlock("room-12", port: 7411)
+        let deep = String(repeating: "[", count: 300) + String(repeating: "]", count: 300)
+        expectError("x = " + deep + "\n" + node, key: "line 1, column 37", problem: "nested more than 32 deep")
+        expectError("x = [" + String(repeating: "{a = [", count: 20) + "\n" + node, key: "line 1, column 101", problem: "nested")
+        // Brackets in strings and comments do not count; 32 levels are read (and refused as unknown).
+        expectError("# " + deep + "\nx = \"" + deep + "\"\n" + node, key: "x", problem: "unknown top-level key")
+        expectError("x = " + String(repeating: "[", count: 32) + String(repeating: "]", count: 32) + "\n" + node,
+                    key: "x", problem: "unknown top-level key")
+    }
+
     @Test func duplicateKeyInOneTableIsASyntaxError() throws {
         let text = nodeBlock("room-12", port: 7411, extra: ["name = \"again\""])
         let error = try #require(expectError(text, key: "line 8, column 8", problem: "not valid TOML"))
