@@ -57,6 +57,9 @@ struct WebexErrorAnswer {
         if let seconds = Double(trimmed) {
             return seconds.isFinite && seconds >= 0 && seconds <= longestRetryAfter ? seconds : nil
         }
+        // An HTTP date is printable ASCII. Foundation's DateFormatter traps on some
+        // other text (a combining mark after a digit: found by Tests/Fuzz/WebexError).
+        guard trimmed.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) else { return nil }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")

@@ -54,7 +54,9 @@ struct HostileAnswerTests {
         return WebexErrorAnswer(status: status, headers: headers, body: Data(), now: Date(timeIntervalSince1970: 1_800_000_000))
     }
 
-    @Test(arguments: ["1e30", "-5", "inf", "nan", "soon", "Fri, 01 Jan 9999 00:00:00 GMT", String(repeating: "9", count: 400)])
+    // "Thu, 03\u{360}Dec …": a combining mark after a digit made DateFormatter trap (found by Tests/Fuzz/WebexError).
+    @Test(arguments: ["1e30", "-5", "inf", "nan", "soon", "Fri, 01 Jan 9999 00:00:00 GMT", String(repeating: "9", count: 400),
+                      "Thu, 03\u{360}Dec 1013 06:00:00 GMT", "Thu, 03 Déc 2026 06:00:00 GMT"])
     func aRetryAfterOutOfRangeIsARefusedAnswer(_ header: String) {
         let error = Self.answer(status: 429, retryAfter: header).error(isTokenRequest: false)
         guard case .badResponse(let message) = error else {
