@@ -28,6 +28,11 @@ enum TableHeaderCheck {
         // `[` and `{` of values still open: a newline inside them starts no statement.
         var depth = 0
         var statementStart = true
+        // What each open value is (`[` or `{`), and whether an array waits for a value here:
+        // after its `[` or a `,`, a `,` or `}` makes the parser assert instead of
+        // refusing (`[[[}`, found by Tests/Fuzz/Config), so it is refused here.
+        var open: [Unicode.Scalar] = []
+        var valueExpected = false
 
         func skipBlanks(_ index: inout Int) -> Bool {
             let start = index
@@ -89,20 +94,31 @@ enum TableHeaderCheck {
                 if let first = at(next), !opensKey(first) { return (line, next - lineStart + 1, "a table header starts with its name") }
                 // A header holds keys and a comment, on its one line.
                 skipLine(&index)
+            case "," where valueExpected, "}" where valueExpected:
+                return (line, index - lineStart + 1, "a value is missing before this \"\(scalar)\"")
             case "[", "{":
                 depth += 1
                 if depth > deepest { return (line, index - lineStart + 1, "values nested more than \(deepest) deep") }
+                open.append(scalar)
+                valueExpected = scalar == "["
                 statementStart = false
                 index += 1
             case "]", "}":
                 depth = max(0, depth - 1)
+                _ = open.popLast()
+                valueExpected = false
                 statementStart = false
+                index += 1
+            case ",":
+                valueExpected = open.last == "["
                 index += 1
             case "\"", "'":
                 statementStart = false
+                valueExpected = false
                 skipString(&index)
             default:
                 statementStart = false
+                valueExpected = false
                 index += 1
             }
         }

@@ -111,6 +111,17 @@ import Testing
                     key: "x", problem: "unknown top-level key")
     }
 
+    @Test("an array missing a value before a comma or a brace is a syntax error, not an abort")
+    func arrayMissingAValue() throws {
+        // toml++ asserts on `[[[}` (found by Tests/Fuzz/Config after 513,240 inputs).
+        let node = nodeBlock("room-12", port: 7411)
+        expectError("timezone = [[[}A\n" + node, key: "line 1, column 15", problem: "a value is missing")
+        expectError("x = [1, ,]\n" + node, key: "line 1, column 9", problem: "a value is missing")
+        expectError("x = [\n  # none yet\n  , 2]\n" + node, key: "line 3, column 3", problem: "a value is missing")
+        // Empty arrays, trailing commas and inline tables in arrays are read (and refused as unknown).
+        expectError("x = [[], [1, ], [{a = [1, ]}, {}], \"[,}\"]\n" + node, key: "x", problem: "unknown top-level key")
+    }
+
     @Test func duplicateKeyInOneTableIsASyntaxError() throws {
         let text = nodeBlock("room-12", port: 7411, extra: ["name = \"again\""])
         let error = try #require(expectError(text, key: "line 8, column 8", problem: "not valid TOML"))
