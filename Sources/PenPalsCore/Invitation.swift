@@ -25,16 +25,6 @@ public struct Invitation: Sendable, Equatable, Codable {
         self.createdAt = createdAt
         self.problem = problem
     }
-
-    /// The status this invitation has at `now` on its own clock: pending past its
-    /// start, or accepted without a meeting past its end, is expired.
-    public func dueExpiry(now: Date) -> Bool {
-        switch status {
-        case .pending: startTime <= now
-        case .accepted, .failed: endTime <= now
-        default: false
-        }
-    }
 }
 
 /// The last `meeting_failed` of an invitation.

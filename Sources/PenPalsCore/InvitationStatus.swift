@@ -3,23 +3,55 @@
 public enum InvitationStatus: String, Codable, Sendable, CaseIterable {
     case pending, accepted, scheduled, declined, cancelled, expired, failed
 
-    /// Whether nothing can happen to the invitation any more.
-    public var isFinal: Bool { transitions.isEmpty }
+    /// Whether the teachers can do nothing more with the invitation (the sender's
+    /// table has no way out of it). A receiver may still adopt the sender's word.
+    public var isFinal: Bool { transitions(.sender).isEmpty }
 
-    /// The status after `action`, or nil where the action is not allowed in this status.
-    public func applying(_ action: InvitationAction) -> InvitationStatus? {
-        transitions[action]
+    /// The status after `action` at the node of `role`, or nil where the action is
+    /// not allowed in this status there. Every change of status goes through here.
+    public func applying(_ action: InvitationAction, as role: InvitationRole) -> InvitationStatus? {
+        transitions(role)[action]
     }
 
-    private var transitions: [InvitationAction: InvitationStatus] {
-        switch self {
-        case .pending: [.accept: .accepted, .decline: .declined, .cancel: .cancelled, .expire: .expired]
-        case .accepted: [.schedule: .scheduled, .cancel: .cancelled, .withdraw: .cancelled, .expire: .expired, .fail: .failed]
-        case .scheduled: [.cancel: .cancelled, .withdraw: .cancelled]
-        case .failed: [.retry: .accepted, .cancel: .cancelled, .withdraw: .cancelled, .expire: .expired]
-        case .declined, .cancelled, .expired: [:]
+    private func transitions(_ role: InvitationRole) -> [InvitationAction: InvitationStatus] {
+        switch role {
+        case .sender:
+            switch self {
+            case .pending: [.accept: .accepted, .decline: .declined, .cancel: .cancelled, .expire: .expired]
+            case .accepted: [.schedule: .scheduled, .cancel: .cancelled, .withdraw: .cancelled, .expire: .expired, .fail: .failed]
+            case .scheduled: [.cancel: .cancelled, .withdraw: .cancelled]
+            case .failed: [.retry: .accepted, .cancel: .cancelled, .withdraw: .cancelled, .expire: .expired]
+            case .declined, .cancelled, .expired: [:]
+            }
+        case .receiver:
+            // The sender's word (`cancel`, `senderExpired`, `schedule`) holds over what
+            // crossed it here: a decline, a withdrawal, or an expiry on this node's clock.
+            switch self {
+            case .pending:
+                [.accept: .accepted, .decline: .declined, .cancel: .cancelled, .expire: .expired, .senderExpired: .expired]
+            case .accepted:
+                [.schedule: .scheduled, .cancel: .cancelled, .withdraw: .cancelled, .expire: .expired,
+                 .senderExpired: .expired, .fail: .failed]
+            case .scheduled: [.cancel: .cancelled, .withdraw: .cancelled, .senderExpired: .expired]
+            case .failed:
+                [.retry: .accepted, .schedule: .scheduled, .cancel: .cancelled, .withdraw: .cancelled, .expire: .expired,
+                 .senderExpired: .expired]
+            case .declined: [.cancel: .cancelled, .senderExpired: .expired]
+            case .cancelled: [.senderExpired: .expired]
+            case .expired: [.cancel: .cancelled, .schedule: .scheduled]
+            }
         }
     }
+
+    /// Statuses that expire at the invitation's start, and those that expire at its
+    /// end, on the node's own clock (the store's query for due invitations uses these).
+    public static let expiringAtStart: Set<InvitationStatus> = [.pending]
+    public static let expiringAtEnd: Set<InvitationStatus> = [.accepted, .failed]
+}
+
+/// Which side of an invitation a node is.
+public enum InvitationRole: String, Sendable, CaseIterable {
+    case sender, receiver
 }
 
 /// What can happen to an invitation.
@@ -32,8 +64,10 @@ public enum InvitationAction: String, Sendable, CaseIterable {
     case cancel
     /// The receiver cancels its participation after accepting (before or after the meeting was made).
     case withdraw
-    /// Its time passed before it was settled.
+    /// Its time passed on this node's clock before it was settled.
     case expire
+    /// The sender's node says it expired there (`cancel` with reason `expired`).
+    case senderExpired
     /// The sender's node made the WebEx meeting.
     case schedule
     /// The sender's node gave up making the meeting.

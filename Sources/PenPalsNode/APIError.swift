@@ -31,6 +31,17 @@ public struct APIError: Error, HTTPResponseError, Equatable {
     static let unauthorized = APIError(.unauthorized, "unauthorized",
                                        "Send the node's API token (Authorization: Bearer <token from api.token>) or sign in to the dashboard.")
 
+    /// The answer to a teacher's refused action on an invitation.
+    static func from(_ refusal: InvitationRefusal) -> APIError {
+        let status: HTTPResponse.Status = switch refusal {
+        case .notFound: .notFound
+        case .unknownClassroom: .badRequest
+        case .notReceiver, .notSender: .forbidden
+        case .wrongState: .conflict
+        }
+        return APIError(status, refusal.code, refusal.message)
+    }
+
     /// The answer to a refused peer payload.
     static func from(_ error: ProtocolError) -> APIError {
         switch error {

@@ -143,133 +143,18 @@ extension ClassroomNode {
         }
     }
 
-    /// One event's effect on this node's invitations. The sender of an invitation
-    /// is its authority: an event that does not fit the invitation's state changes nothing.
+    /// One event's effect on this node's invitations (`InvitationMachine.receive`).
     private func apply(_ event: StoreTransaction.PendingEvent, in tx: StoreTransaction, effects: inout Effects) throws {
         let time = now()
-        let author = event.author
         let invitationID = event.body.invitationID
         effects.changed.insert(invitationID)
         let existing = try tx.invitation(invitationID)
-
-        func ignore(_ why: String) {
+        let change = InvitationMachine.receive(event.body, from: event.author, createdAt: event.createdAt, existing: existing,
+                                               in: context(time))
+        if let why = change.ignored {
             logger.info("event changes nothing", metadata: [
                 "type": "\(event.body.type.rawValue)", "invitation": "\(invitationID.lowercasedString)", "why": "\(why)"])
         }
-
-        switch event.body {
-        case .invitation(let offer):
-            guard existing == nil else { return ignore("invitation already known") }
-            guard let start = Timestamp.parse(offer.startTime), let end = Timestamp.parse(offer.endTime) else {
-                return ignore("bad times")
-            }
-            // One that arrives after its start is expired at once, as the sender's own clock has it.
-            try tx.save(Invitation(id: offer.invitationID, title: offer.title, startTime: start, endTime: end,
-                                   senderID: author, receiverID: self.id, status: start <= time ? .expired : .pending,
-                                   createdAt: event.createdAt), now: time)
-
-        case .accept:
-            guard var invitation = existing, invitation.senderID == id, invitation.receiverID == author else {
-                return ignore("not an invitation this node sent to the author")
-            }
-            switch invitation.status {
-            case .pending where invitation.startTime <= time, .expired:
-                // Accepted too late: no meeting; both sides end expired.
-                invitation.status = .expired
-                try tx.save(invitation, now: time)
-                try send(.cancel(invitationID: invitationID, reason: EventBody.expiredReason), to: author, in: tx, effects: &effects)
-            case .pending:
-                invitation.status = .accepted
-                try tx.save(invitation, now: time)
-                try tx.save(MeetingJob(invitationID: invitationID.lowercasedString, state: .pending, attempts: 0,
-                                       nextAttempt: time.timeIntervalSince1970, lastError: nil,
-                                       updatedAt: time.timeIntervalSince1970))
-                effects.runJobs = true
-            default:
-                ignore("invitation is \(invitation.status.rawValue)")
-            }
-
-        case .decline:
-            guard var invitation = existing, invitation.senderID == id, invitation.receiverID == author else {
-                return ignore("not an invitation this node sent to the author")
-            }
-            if let next = invitation.status.applying(.decline) {
-                invitation.status = next
-                try tx.save(invitation, now: time)
-            } else if invitation.status == .expired {
-                // It expired here first: tell the receiver, which adopts the sender's word.
-                try send(.cancel(invitationID: invitationID, reason: EventBody.expiredReason), to: author, in: tx, effects: &effects)
-            } else {
-                ignore("invitation is \(invitation.status.rawValue)")
-            }
-
-        case .cancel(_, let reason):
-            if let invitation = existing, invitation.senderID == id, invitation.receiverID == author {
-                return try applyWithdrawal(invitation, time: time, in: tx, effects: &effects, ignore: ignore)
-            }
-            guard var invitation = existing, invitation.senderID == author, invitation.receiverID == id else {
-                return ignore("not an invitation the author sent here")
-            }
-            // The sender's cancel is final and overrides what crossed it here
-            // (a decline, a withdrawal, or an expiry on this node's clock), so both sides agree.
-            let next: InvitationStatus = reason == EventBody.expiredReason ? .expired : .cancelled
-            guard invitation.status != next else { return ignore("already \(next.rawValue)") }
-            invitation.status = next
-            try tx.save(invitation, now: time)
-
-        case .meeting(let notice):
-            guard var invitation = existing, invitation.senderID == author, invitation.receiverID == id else {
-                return ignore("not an invitation the author sent here")
-            }
-            // The sender made the meeting: that holds even if this node gave up
-            // waiting (failed) or expired the invitation on its own clock meanwhile.
-            guard [.accepted, .failed, .expired].contains(invitation.status) else {
-                return ignore("invitation is \(invitation.status.rawValue)")
-            }
-            invitation.status = .scheduled
-            invitation.problem = nil
-            try tx.save(invitation, now: time)
-            try tx.save(Meeting(id: invitationID, invitationID: invitationID, title: notice.title,
-                                startTime: Timestamp.parse(notice.startTime) ?? invitation.startTime,
-                                endTime: Timestamp.parse(notice.endTime) ?? invitation.endTime,
-                                webLink: notice.webLink, webexMeetingID: notice.webexMeetingID,
-                                creatorID: author, participants: [author, id]))
-
-        case .meetingFailed(let failure):
-            guard var invitation = existing, invitation.senderID == author, invitation.receiverID == id else {
-                return ignore("not an invitation the author sent here")
-            }
-            guard !invitation.status.isFinal else { return ignore("invitation is \(invitation.status.rawValue)") }
-            invitation.problem = Problem(code: failure.code, message: failure.message, retrying: failure.retrying)
-            if !failure.retrying, let next = invitation.status.applying(.fail) {
-                invitation.status = next
-            } else if failure.retrying, invitation.status == .failed, let next = invitation.status.applying(.retry) {
-                // The sender retries a failed invitation (`POST …/retry`): accepted again.
-                invitation.status = next
-            }
-            try tx.save(invitation, now: time)
-        }
-    }
-
-    /// The receiver cancelled its participation after accepting: the sender's node
-    /// cancels too and deletes the meeting. Where the sender had already settled the
-    /// invitation otherwise (cancelled or expired it), its own word has gone to the
-    /// receiver, which adopts it.
-    private func applyWithdrawal(_ invitation: Invitation, time: Date, in tx: StoreTransaction, effects: inout Effects,
-                                 ignore: (String) -> Void) throws {
-        var invitation = invitation
-        guard let next = invitation.status.applying(.withdraw) else {
-            if invitation.status == .expired {
-                // It expired here first (this node's clock): tell the receiver, which adopts it.
-                try send(.cancel(invitationID: invitation.id, reason: EventBody.expiredReason),
-                         to: invitation.receiverID, in: tx, effects: &effects)
-            }
-            return ignore("invitation is \(invitation.status.rawValue)")
-        }
-        invitation.status = next
-        invitation.problem = nil
-        try tx.save(invitation, now: time)
-        try dropMeeting(of: invitation.id, in: tx, now: time, effects: &effects)
-        logger.info("the invited classroom cancelled its participation", metadata: ["invitation": "\(invitation.id.lowercasedString)"])
+        try carryOut(change, on: existing, in: tx, now: time, effects: &effects)
     }
 }

@@ -2,29 +2,26 @@ import Foundation
 import PenPalsCore
 import PenPalsStore
 
-/// The teacher's own actions: invite, accept, decline, cancel.
+/// The teacher's own actions: invite, accept, decline, cancel, retry. The rules are
+/// `InvitationMachine`'s; the node stores and carries out what it returns.
 extension ClassroomNode {
+    /// The machine's context at this node at `time`.
+    func context(_ time: Date) -> InvitationMachine.Context {
+        InvitationMachine.Context(localID: id, localName: directory.local.displayName, now: time)
+    }
+
     /// Sends an invitation to a peer; nothing touches WebEx until it is accepted.
     public func invite(classroom: String, title: String, start: Date, end: Date) async throws -> Invitation {
         guard let peer = directory.peer(classroom) else {
-            if classroom == id.rawValue || classroom == directory.local.name {
-                throw APIError.badRequest("cannot_invite_self", "A classroom cannot invite itself; choose a partner classroom.")
-            }
-            throw APIError.badRequest("unknown_classroom", "No partner classroom \"\(classroom)\" is known to this node; see GET /api/classrooms.")
+            throw InvitationRefusal.unknownClassroom(classroom, isSelf: classroom == id.rawValue || classroom == directory.local.name)
         }
         let time = now()
-        if let violation = MeetingRules.check(title: title, start: start, end: end, now: time) {
-            throw APIError.badRequest(violation.code, violation.message)
-        }
-        let invitation = Invitation(id: .timeOrdered(at: time), title: title, startTime: start, endTime: end, senderID: id,
-                                    receiverID: peer.classroom.id, status: .pending, createdAt: time)
+        let change = try InvitationMachine.invite(id: .timeOrdered(at: time), to: peer.classroom.id, title: title,
+                                                  start: start, end: end, in: context(time))
+        guard let invitation = change.invitation else { throw StoreError.corrupt("invitation") }
         let effects = try await store.write { tx in
             var effects = Effects()
-            try tx.save(invitation, now: time)
-            let offer = InvitationOffer(invitationID: invitation.id, title: title,
-                                        startTime: Timestamp.format(start), endTime: Timestamp.format(end))
-            try self.send(.invitation(offer), to: peer.classroom.id, in: tx, effects: &effects)
-            effects.changed.insert(invitation.id)
+            try self.carryOut(change, on: nil, in: tx, now: time, effects: &effects)
             return effects
         }
         settle(effects)
@@ -36,13 +33,13 @@ extension ClassroomNode {
     public func accept(_ invitationID: UUID) async throws -> (Invitation, Meeting?) {
         let bell = watch.bell(for: invitationID)
         defer { watch.forget(bell, for: invitationID) }
-        _ = try await answer(invitationID, action: .accept, body: .accept(invitationID: invitationID))
+        _ = try await act(.accept, on: invitationID)
         let deadline = ContinuousClock.now + settings.acceptWait
         while true {
             let (invitation, meeting) = try await store.read { tx in
                 (try tx.invitation(invitationID), try tx.meeting(forInvitation: invitationID))
             }
-            guard let invitation else { throw APIError.notFound("Invitation \(invitationID.lowercasedString)") }
+            guard let invitation else { throw InvitationRefusal.notFound(invitationID) }
             if let meeting, invitation.status == .scheduled { return (invitation, meeting) }
             let remaining = deadline - ContinuousClock.now
             // A meeting_failed (e.g. the sender has no WebEx yet) is news enough to answer now.
@@ -52,29 +49,7 @@ extension ClassroomNode {
     }
 
     public func decline(_ invitationID: UUID, reason: String?) async throws -> Invitation {
-        try await answer(invitationID, action: .decline, body: .decline(invitationID: invitationID, reason: reason))
-    }
-
-    /// The receiver's answer: allowed only to the invited classroom and only while pending.
-    private func answer(_ invitationID: UUID, action: InvitationAction, body: EventBody) async throws -> Invitation {
-        let time = now()
-        let (invitation, effects) = try await store.write { tx in
-            var effects = Effects()
-            var invitation = try self.expiringInvitation(invitationID, in: tx, now: time, effects: &effects)
-            guard invitation.receiverID == self.id else {
-                throw APIError(.forbidden, "not_receiver", "Only the invited classroom can \(action.rawValue) this invitation; you sent it.")
-            }
-            guard let next = invitation.status.applying(action), invitation.status == .pending else {
-                throw APIError.conflict("wrong_state", "This invitation is \(invitation.status.rawValue); only a pending invitation can be \(action == .accept ? "accepted" : "declined").")
-            }
-            invitation.status = next
-            try tx.save(invitation, now: time)
-            try self.send(body, to: invitation.senderID, in: tx, effects: &effects)
-            effects.changed.insert(invitationID)
-            return (invitation, effects)
-        }
-        settle(effects)
-        return invitation
+        try await act(.decline(reason: reason), on: invitationID)
     }
 
     /// Withdraws an invitation. The sender may cancel it at any time before it is
@@ -82,73 +57,78 @@ extension ClassroomNode {
     /// pending one it declines instead). Either way the other node is told, and the
     /// sender's node deletes a meeting already made at WebEx.
     public func cancel(_ invitationID: UUID, reason: String? = nil) async throws -> Invitation {
+        try await act(.cancel(reason: reason), on: invitationID)
+    }
+
+    /// The sender tries a failed invitation again: it is accepted again, a new job
+    /// starts, and the receiver hears (as `meeting_failed` with `retrying: true`).
+    ///
+    /// The new job starts in doubt, so it looks the meeting up before creating one:
+    /// the failed job's last call may have made it without the answer arriving.
+    public func retry(_ invitationID: UUID) async throws -> Invitation {
+        let invitation = try await act(.retry, on: invitationID)
+        logger.info("retrying the WebEx meeting", metadata: ["invitation": "\(invitationID.lowercasedString)"])
+        return invitation
+    }
+
+    /// One teacher's action, in one transaction, after expiring what is due.
+    private func act(_ action: InvitationMachine.TeacherAction, on invitationID: UUID) async throws -> Invitation {
         let time = now()
         let (invitation, effects) = try await store.write { tx in
             var effects = Effects()
-            var invitation = try self.expiringInvitation(invitationID, in: tx, now: time, effects: &effects)
-            let isSender = invitation.senderID == self.id
-            if !isSender, invitation.status == .pending {
-                throw APIError(.forbidden, "not_sender", "Only the classroom that sent this invitation can cancel it while it is pending; decline it instead.")
-            }
-            guard let next = invitation.status.applying(isSender ? .cancel : .withdraw) else {
-                throw APIError.conflict("wrong_state", "This invitation is \(invitation.status.rawValue) and can no longer be cancelled.")
-            }
-            invitation.status = next
-            try tx.save(invitation, now: time)
-            if isSender { try self.dropMeeting(of: invitationID, in: tx, now: time, effects: &effects) }
-            let other = isSender ? invitation.receiverID : invitation.senderID
-            try self.send(.cancel(invitationID: invitationID, reason: reason), to: other, in: tx, effects: &effects)
-            effects.changed.insert(invitationID)
-            return (invitation, effects)
+            let invitation = try self.expiringInvitation(invitationID, in: tx, now: time, effects: &effects)
+            let change = try InvitationMachine.teacher(action, on: invitation, in: self.context(time))
+            try self.carryOut(change, on: invitation, in: tx, now: time, effects: &effects)
+            return (change.invitation ?? invitation, effects)
         }
         settle(effects)
         return invitation
     }
 
-    /// At the sender of a cancelled invitation: stops its creation job and, where a
-    /// meeting was made (or a create call was under way, whose meeting may exist),
-    /// turns it into a durable deletion of that meeting at WebEx.
-    func dropMeeting(of invitationID: UUID, in tx: StoreTransaction, now time: Date, effects: inout Effects) throws {
-        guard var job = try tx.job(forInvitation: invitationID) else { return }
-        let meeting = try tx.meeting(forInvitation: invitationID)
-        switch job.state {
-        case .created where meeting != nil, .creating:
-            job.state = .deleting
-            job.webexMeetingID = meeting?.webexMeetingID
-            job.attempts = 0
-            job.nextAttempt = time.timeIntervalSince1970
-            job.lastError = "cancelled"
-            effects.runJobs = true
-        case .pending, .failed, .created:
-            job.state = .failed
-            job.lastError = "cancelled"
-        case .deleting, .deleted:
-            return
+    /// Stores and carries out what the machine decided about `invitation` (as it was
+    /// before; nil for a new one): the invitation's new state, a meeting, the events
+    /// for the other classroom and the meeting job's command.
+    func carryOut(_ change: InvitationMachine.Change, on invitation: Invitation?, in tx: StoreTransaction, now time: Date,
+                  effects: inout Effects) throws {
+        if let changed = change.invitation {
+            try tx.save(changed, now: time)
+            effects.changed.insert(changed.id)
         }
-        job.updatedAt = time.timeIntervalSince1970
-        try tx.save(job)
+        if let meeting = change.meeting { try tx.save(meeting) }
+        guard let current = change.invitation ?? invitation else { return }
+        if !change.send.isEmpty {
+            let other = current.senderID == id ? current.receiverID : current.senderID
+            for body in change.send { try send(body, to: other, in: tx, effects: &effects) }
+        }
+        if let command = change.job {
+            let existing = try tx.job(forInvitation: current.id)
+            let recorded = command == .drop ? try tx.meeting(forInvitation: current.id)?.webexMeetingID : nil
+            if let job = MeetingJobMachine.apply(command, to: existing, invitationID: current.id, recordedMeeting: recorded, now: time) {
+                try tx.save(job)
+                if job.isOpen { effects.runJobs = true }
+            }
+        }
+        if let note = change.note {
+            logger.info("\(note)", metadata: ["invitation": "\(current.id.lowercasedString)"])
+        }
     }
 
     /// The invitation, first expired if its time ran out on this node's clock.
     func expiringInvitation(_ id: UUID, in tx: StoreTransaction, now: Date, effects: inout Effects) throws -> Invitation {
         _ = try expireDue(in: tx, now: now, effects: &effects)
-        guard let invitation = try tx.invitation(id) else { throw APIError.notFound("Invitation \(id.lowercasedString)") }
+        guard let invitation = try tx.invitation(id) else { throw InvitationRefusal.notFound(id) }
         return invitation
     }
 
-    /// Expires what is due at `now`; a sender whose accepted invitation expires tells the receiver.
+    /// Expires what is due at `now` (`InvitationMachine.expire`); returns how many.
     func expireDue(in tx: StoreTransaction, now: Date, effects: inout Effects) throws -> Int {
-        let expired = try tx.expireDue(now: now)
-        for invitation in expired {
-            effects.changed.insert(invitation.id)
-            if var job = try tx.job(forInvitation: invitation.id), job.state == .pending || job.state == .creating {
-                job.state = .failed
-                job.lastError = "expired"
-                job.updatedAt = now.timeIntervalSince1970
-                try tx.save(job)
-            }
+        var count = 0
+        for invitation in try tx.dueForExpiry(now: now) {
+            guard let change = InvitationMachine.expire(invitation, in: context(now)) else { continue }
+            try carryOut(change, on: invitation, in: tx, now: now, effects: &effects)
+            count += 1
         }
-        return expired.count
+        return count
     }
 
     /// Expires due invitations now (run periodically and before lists are read).

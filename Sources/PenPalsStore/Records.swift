@@ -194,48 +194,39 @@ struct ParticipantRecord: Codable, FetchableRecord, PersistableRecord {
     enum CodingKeys: String, CodingKey { case meetingID = "meeting_id", nodeID = "node_id" }
 }
 
-/// A durable WebEx meeting job at the sender's node: it creates the meeting of an
-/// accepted invitation and, should the invitation be cancelled after that, deletes it.
-public struct MeetingJob: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "meeting_job"
+/// One row of `meeting_job`: the durable WebEx meeting job of an invitation at its sender.
+struct MeetingJobRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "meeting_job"
+    var invitationID: String
+    var state: String
+    var attempts: Int
+    var nextAttempt: Double
+    var lastError: String?
+    var updatedAt: Double
+    var webexMeetingID: String?
 
-    public enum State: String, Codable, Sendable {
-        /// Waiting for its next attempt.
-        case pending
-        /// A create call was started: after a crash the meeting may exist, so look it up first.
-        case creating
-        case created
-        case failed
-        /// The invitation was cancelled after a meeting was (or may have been) made:
-        /// delete it at WebEx (`webexMeetingID`, or the meeting found by its tag).
-        case deleting
-        /// The meeting of a cancelled invitation is gone from WebEx.
-        case deleted
-    }
-
-    public var invitationID: String
-    public var state: State
-    public var attempts: Int
-    public var nextAttempt: Double
-    public var lastError: String?
-    public var updatedAt: Double
-    /// The WebEx meeting to delete, when known (`deleting`).
-    public var webexMeetingID: String?
-
-    public init(invitationID: String, state: State, attempts: Int, nextAttempt: Double, lastError: String?, updatedAt: Double,
-                webexMeetingID: String? = nil) {
-        self.invitationID = invitationID
-        self.state = state
-        self.attempts = attempts
-        self.nextAttempt = nextAttempt
-        self.lastError = lastError
-        self.updatedAt = updatedAt
-        self.webexMeetingID = webexMeetingID
-    }
-
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, ColumnExpression {
         case invitationID = "invitation_id", state, attempts, nextAttempt = "next_attempt"
         case lastError = "last_error", updatedAt = "updated_at", webexMeetingID = "webex_meeting_id"
+    }
+    typealias Columns = CodingKeys
+
+    init(_ job: MeetingJob) {
+        invitationID = job.invitationID.lowercasedString
+        state = job.state.rawValue
+        attempts = job.attempts
+        nextAttempt = job.nextAttempt.timeIntervalSince1970
+        lastError = job.lastError
+        updatedAt = job.updatedAt.timeIntervalSince1970
+        webexMeetingID = job.webexMeetingID
+    }
+
+    func domain() throws -> MeetingJob {
+        guard let id = UUID(uuidString: invitationID), let state = MeetingJob.State(rawValue: state) else {
+            throw StoreError.corrupt("meeting job \(invitationID)")
+        }
+        return MeetingJob(invitationID: id, state: state, attempts: attempts, nextAttempt: Date(timeIntervalSince1970: nextAttempt),
+                          lastError: lastError, updatedAt: Date(timeIntervalSince1970: updatedAt), webexMeetingID: webexMeetingID)
     }
 }
 

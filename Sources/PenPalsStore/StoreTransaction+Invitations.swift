@@ -50,20 +50,16 @@ extension StoreTransaction {
         return try request.order(Column("created_at").desc, Column("id").asc).fetchAll(db).map { try $0.domain() }
     }
 
-    /// Invitations whose time ran out at `now` (pending at start, accepted or failed
-    /// without a meeting at end), now marked expired. Returns them as changed.
-    public func expireDue(now: Date) throws -> [Invitation] {
+    /// Invitations whose time may have run out at `now` on this node's clock: in a
+    /// status that expires at the start and past it, or one that expires at the end and
+    /// past that (`InvitationStatus.expiringAtStart`/`expiringAtEnd`; the rule that
+    /// decides is `InvitationMachine.expire`).
+    public func dueForExpiry(now: Date) throws -> [Invitation] {
         let t = now.timeIntervalSince1970
-        let due = try InvitationRecord.fetchAll(db, sql: """
-            SELECT * FROM invitation
-            WHERE (status = 'pending' AND start_time <= ?) OR (status IN ('accepted', 'failed') AND end_time <= ?)
-            """, arguments: [t, t])
-        return try due.map { record in
-            var invitation = try record.domain()
-            invitation.status = .expired
-            try save(invitation, now: now)
-            return invitation
-        }
+        let status = Column("status")
+        let atStart = InvitationStatus.expiringAtStart.map(\.rawValue).contains(status) && Column("start_time") <= t
+        let atEnd = InvitationStatus.expiringAtEnd.map(\.rawValue).contains(status) && Column("end_time") <= t
+        return try InvitationRecord.filter(atStart || atEnd).fetchAll(db).map { try $0.domain() }
     }
 
     // MARK: Meetings
@@ -117,18 +113,18 @@ extension StoreTransaction {
     // MARK: Meeting jobs
 
     public func save(_ job: MeetingJob) throws {
-        try job.save(db)
+        try MeetingJobRecord(job).save(db)
     }
 
     public func job(forInvitation id: UUID) throws -> MeetingJob? {
-        try MeetingJob.fetchOne(db, key: id.lowercasedString)
+        try MeetingJobRecord.fetchOne(db, key: id.lowercasedString)?.domain()
     }
 
     /// Jobs still to run (pending, interrupted while creating, or deleting a cancelled meeting), soonest first.
     public func openJobs() throws -> [MeetingJob] {
-        try MeetingJob.filter([MeetingJob.State.pending, .creating, .deleting].map(\.rawValue).contains(Column("state")))
-            .order(Column("next_attempt"), Column.rowID)
-            .fetchAll(db)
+        try MeetingJobRecord.filter(MeetingJob.State.open.map(\.rawValue).contains(MeetingJobRecord.Columns.state))
+            .order(MeetingJobRecord.Columns.nextAttempt, Column.rowID)
+            .fetchAll(db).map { try $0.domain() }
     }
 
     // MARK: WebEx account

@@ -4,34 +4,60 @@ import Testing
 
 @Suite("InvitationStatus")
 struct InvitationStatusTests {
-    /// The contract's state machine, written out: every pair not listed is refused.
-    static let allowed: [InvitationStatus: [InvitationAction: InvitationStatus]] = [
-        .pending: [.accept: .accepted, .decline: .declined, .cancel: .cancelled, .expire: .expired],
-        .accepted: [.schedule: .scheduled, .cancel: .cancelled, .withdraw: .cancelled, .expire: .expired, .fail: .failed],
-        .scheduled: [.cancel: .cancelled, .withdraw: .cancelled],
-        .failed: [.retry: .accepted, .cancel: .cancelled, .withdraw: .cancelled, .expire: .expired],
-        .declined: [:],
-        .cancelled: [:],
-        .expired: [:],
+    /// The contract's state machine, written out per side: every pair not listed is refused.
+    /// The sender is the authority; the receiver also adopts the sender's word over
+    /// what crossed it (a cancel over a decline, a meeting over its own expiry).
+    static let allowed: [InvitationRole: [InvitationStatus: [InvitationAction: InvitationStatus]]] = [
+        .sender: [
+            .pending: [.accept: .accepted, .decline: .declined, .cancel: .cancelled, .expire: .expired],
+            .accepted: [.schedule: .scheduled, .cancel: .cancelled, .withdraw: .cancelled, .expire: .expired, .fail: .failed],
+            .scheduled: [.cancel: .cancelled, .withdraw: .cancelled],
+            .failed: [.retry: .accepted, .cancel: .cancelled, .withdraw: .cancelled, .expire: .expired],
+            .declined: [:],
+            .cancelled: [:],
+            .expired: [:],
+        ],
+        .receiver: [
+            .pending: [.accept: .accepted, .decline: .declined, .cancel: .cancelled, .expire: .expired, .senderExpired: .expired],
+            .accepted: [.schedule: .scheduled, .cancel: .cancelled, .withdraw: .cancelled, .expire: .expired,
+                        .senderExpired: .expired, .fail: .failed],
+            .scheduled: [.cancel: .cancelled, .withdraw: .cancelled, .senderExpired: .expired],
+            .failed: [.retry: .accepted, .schedule: .scheduled, .cancel: .cancelled, .withdraw: .cancelled,
+                      .expire: .expired, .senderExpired: .expired],
+            .declined: [.cancel: .cancelled, .senderExpired: .expired],
+            .cancelled: [.senderExpired: .expired],
+            .expired: [.cancel: .cancelled, .schedule: .scheduled],
+        ],
     ]
 
     @Test("the table covers every status and action")
     func tableIsComplete() {
         #expect(InvitationStatus.allCases.count == 7)
-        #expect(InvitationAction.allCases.count == 8)
-        #expect(Set(Self.allowed.keys) == Set(InvitationStatus.allCases))
+        #expect(InvitationAction.allCases.count == 9)
+        for role in InvitationRole.allCases {
+            #expect(Set(Self.allowed[role]?.keys.map { $0 } ?? []) == Set(InvitationStatus.allCases))
+        }
         #expect(InvitationStatus.allCases.map(\.rawValue)
                 == ["pending", "accepted", "scheduled", "declined", "cancelled", "expired", "failed"])
     }
 
     @Test("exactly the allowed transitions happen", arguments: InvitationStatus.allCases, InvitationAction.allCases)
     func transition(status: InvitationStatus, action: InvitationAction) {
-        #expect(status.applying(action) == Self.allowed[status]?[action])
+        for role in InvitationRole.allCases {
+            #expect(status.applying(action, as: role) == Self.allowed[role]?[status]?[action], "\(role)")
+        }
     }
 
     @Test("isFinal holds exactly for declined, cancelled and expired", arguments: InvitationStatus.allCases)
     func isFinal(status: InvitationStatus) {
         #expect(status.isFinal == [.declined, .cancelled, .expired].contains(status))
+    }
+
+    @Test("the statuses that expire are exactly those the table lets expire")
+    func expiringStatuses() {
+        let expiring = Set(InvitationStatus.allCases.filter { $0.applying(.expire, as: .sender) != nil })
+        #expect(InvitationStatus.expiringAtStart.union(InvitationStatus.expiringAtEnd) == expiring)
+        #expect(InvitationStatus.expiringAtStart.isDisjoint(with: InvitationStatus.expiringAtEnd))
     }
 }
 

@@ -348,7 +348,7 @@ final class Simulation: Sendable {
                 throw fail("\(title) (n\(s) → n\(r)) is \(atSender.status.rawValue) at the sender but \(atReceiver.status.rawValue) at the receiver")
             }
             guard atSender.title == atReceiver.title, atSender.startTime == atReceiver.startTime else { throw fail("\(title) differs") }
-            let tag = ClassroomNode.integrationTag(id)
+            let tag = MeetingJob.integrationTag(id)
             let count = created[tag, default: 0]
             guard count <= 1 else { throw fail("\(title) has \(count) WebEx meetings") }
             if hasWebex[s] {

@@ -79,8 +79,8 @@ struct InvitationStoreTests {
         #expect(try await f.list(.all, [.pending]) == [tieLow, tieHigh, sent, old])
     }
 
-    @Test("expireDue expires pending invitations at their start and accepted or failed ones at their end")
-    func expireDue() async throws {
+    @Test("dueForExpiry finds pending invitations past their start and accepted or failed ones past their end")
+    func dueForExpiry() async throws {
         let f = try await StoreFixture()
         let (a, b) = (f.a.id, f.b.id)
         let now = t0
@@ -99,13 +99,13 @@ struct InvitationStoreTests {
         let all = [pendingStarted, pendingFuture, acceptedEnded, acceptedRunning, failedEnded, scheduledEnded, declinedPast]
         try await f.save(all)
 
-        let expired = try await f.store.write { tx in try tx.expireDue(now: now) }
-        #expect(Set(expired.map(\.id)) == [pendingStarted.id, acceptedEnded.id, failedEnded.id])
-        #expect(expired.allSatisfy { $0.status == .expired })
-
+        let due = try await f.store.read { tx in try tx.dueForExpiry(now: now) }
+        #expect(Set(due.map(\.id)) == [pendingStarted.id, acceptedEnded.id, failedEnded.id])
+        // The query agrees with the rule it serves, on every invitation.
+        #expect(Set(all.filter { $0.dueExpiry(now: now) }.map(\.id)) == Set(due.map(\.id)))
+        // Reading changes nothing.
         let statuses = try await f.store.read { tx in try all.map { try tx.invitation($0.id)?.status } }
-        #expect(statuses == [.expired, .pending, .expired, .accepted, .expired, .scheduled, .declined])
-        #expect(try await f.store.write { tx in try tx.expireDue(now: now) }.isEmpty)
+        #expect(statuses == all.map(\.status))
     }
 }
 
@@ -169,8 +169,8 @@ struct MeetingStoreTests {
         var invitation = f.invitation(uuid("000000000001"), from: f.a.id, to: f.b.id, status: .scheduled)
         try await f.save([invitation])
         let m = meeting(f, for: invitation)
-        let job = MeetingJob(invitationID: invitation.id.uuidString.lowercased(), state: .created, attempts: 1,
-                             nextAttempt: t0.timeIntervalSince1970, lastError: nil, updatedAt: t0.timeIntervalSince1970)
+        let job = MeetingJob(invitationID: invitation.id, state: .created, attempts: 1,
+                             nextAttempt: t0, lastError: nil, updatedAt: t0)
         try await f.store.write { tx in
             try tx.save(m)
             try tx.save(job)
@@ -191,9 +191,9 @@ struct MeetingStoreTests {
         try await f.save(ids.map { f.invitation($0, from: f.a.id, to: f.b.id, status: .accepted) })
         let states: [MeetingJob.State] = [.pending, .creating, .created, .failed, .deleting, .deleted]
         let jobs = zip(ids, states).enumerated().map { index, pair in
-            MeetingJob(invitationID: pair.0.uuidString.lowercased(), state: pair.1, attempts: index,
-                       nextAttempt: t0.timeIntervalSince1970 + Double(100 - index), lastError: index == 3 ? "gave up" : nil,
-                       updatedAt: t0.timeIntervalSince1970, webexMeetingID: pair.1 == .deleting ? "m-5" : nil)
+            MeetingJob(invitationID: pair.0, state: pair.1, attempts: index,
+                       nextAttempt: t0.addingTimeInterval(Double(100 - index)), lastError: index == 3 ? "gave up" : nil,
+                       updatedAt: t0, webexMeetingID: pair.1 == .deleting ? "m-5" : nil)
         }
         try await f.store.write { tx in for job in jobs { try tx.save(job) } }
         let open = try await f.store.read { tx in try tx.openJobs() }

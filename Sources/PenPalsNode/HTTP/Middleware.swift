@@ -15,6 +15,10 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
+        } catch let refusal as InvitationRefusal {
+            throw APIError.from(refusal)
+        } catch let violation as MeetingRules.Violation {
+            throw APIError.badRequest(violation.code, violation.message)
         } catch StoreError.diskFull(let path) {
             logger.error("disk full: a write was refused", metadata: ["database": "\(path)"])
             throw APIError(.serviceUnavailable, "disk_full",
