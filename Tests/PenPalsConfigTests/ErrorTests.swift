@@ -122,6 +122,17 @@ import Testing
         expectError("x = [[], [1, ], [{a = [1, ]}, {}], \"[,}\"]\n" + node, key: "x", problem: "unknown top-level key")
     }
 
+    @Test("a date followed by a space, one digit and a tab is a syntax error, not an abort")
+    func loneDigitAfterDate() throws {
+        // toml++ asserts on it (found by Tests/Fuzz/Config after 4,916,710 inputs).
+        let node = nodeBlock("room-12", port: 7411)
+        expectError("c \t=2051-01-34 0\t\n" + node, key: "line 1, column 16", problem: "lone digit")
+        expectError("c = [2051-01-31 0]\n" + node, key: "line 1, column 17", problem: "lone digit")
+        // In a string it is text; a real date-time with a space is read (and refused as unknown).
+        expectError("c = \"2051-01-31 0 pm\"\n" + node, key: "c", problem: "unknown top-level key")
+        expectError("c = 2051-01-31 01:02:03\n" + node, key: "c", problem: "unknown top-level key")
+    }
+
     @Test func duplicateKeyInOneTableIsASyntaxError() throws {
         let text = nodeBlock("room-12", port: 7411, extra: ["name = \"again\""])
         let error = try #require(expectError(text, key: "line 8, column 8", problem: "not valid TOML"))
