@@ -116,10 +116,11 @@ enum TableHeaderCheck {
                 statementStart = false
                 valueExpected = false
                 skipString(&index)
-            case "0"..."9" where index + 12 < scalars.count && loneDigitAfterDate(scalars, at: index):
+            case "0"..."9" where loneDigitAfterDate(scalars, at: index) != nil:
                 // `2051-01-31 0` and a tab: toml++ reads ahead for a date-time with a space
                 // and asserts on the terminator (found by Tests/Fuzz/Config after 4.9 million inputs).
-                return (line, index + 11 - lineStart + 1, "a date is followed by a lone digit")
+                let digit = loneDigitAfterDate(scalars, at: index) ?? index
+                return (line, digit - lineStart + 1, "a date is followed by a lone digit")
             default:
                 statementStart = false
                 valueExpected = false
@@ -129,25 +130,27 @@ enum TableHeaderCheck {
         return nil
     }
 
-    /// Whether ten characters of digits and `-` that begin with a digit and have a `-`
-    /// at 4 and 7 (what toml++ takes for a date) start at `index`, followed by a space,
-    /// one digit and a character that ends a value: invalid TOML, on which toml++ asserts.
-    private static func loneDigitAfterDate(_ scalars: [Unicode.Scalar], at index: Int) -> Bool {
-        if index > 0, case "0"..."9" = scalars[index - 1] { return false }
-        for offset in 1..<10 {
-            let scalar = scalars[index + offset]
-            if offset == 4 || offset == 7 {
-                guard scalar == "-" else { return false }
-            } else if !(scalar == "-" || ("0"..."9").contains(scalar)) {
-                return false
-            }
+    /// Where the lone digit is, when what toml++ takes for a date starts at `index` (ten
+    /// characters of digits and `-`, counted as it counts them: without `_`, beginning with
+    /// a digit, a `-` at 4 and 7), followed by a space, one digit and a character that ends
+    /// a value: invalid TOML, on which toml++ asserts. Nil otherwise.
+    private static func loneDigitAfterDate(_ scalars: [Unicode.Scalar], at index: Int) -> Int? {
+        let digits: ClosedRange<Unicode.Scalar> = "0"..."9"
+        if index > 0, digits.contains(scalars[index - 1]) { return nil }
+        var counted = 0, next = index
+        while counted < 10, next < scalars.count {
+            let scalar = scalars[next]
+            next += 1
+            if scalar == "_" { continue }
+            if counted == 4 || counted == 7 ? scalar != "-" : !(scalar == "-" || digits.contains(scalar)) { return nil }
+            counted += 1
         }
-        guard scalars[index + 10] == " ", ("0"..."9").contains(scalars[index + 11]) else { return false }
-        let next = scalars[index + 12]
-        return next.properties.isWhitespace || "]},#".unicodeScalars.contains(next)
+        guard counted == 10, next + 2 < scalars.count, scalars[next] == " ", digits.contains(scalars[next + 1]) else { return nil }
+        let end = scalars[next + 2]
+        return end.properties.isWhitespace || "]},#".unicodeScalars.contains(end) ? next + 1 : nil
     }
 
-    /// What the parser takes after a header's `[: a bare key's character (A-Z, a-z,
+    /// What the parser takes after a header's `[`: a bare key's character (A-Z, a-z,
     /// 0-9, `_`, `-`), a quote, or the `]` of an empty header, which it refuses itself.
     private static func opensKey(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar {
