@@ -74,15 +74,15 @@ public enum InvitationMachine {
 
     // MARK: The teacher's actions
 
-    /// A new invitation to `receiver`, checked against WebEx's rules for a meeting,
-    /// and the `invitation` event that offers it.
+    /// A new invitation to `receiver`, checked against WebEx's rules for a meeting, and
+    /// the change that saves it and sends the `invitation` event that offers it.
     public static func invite(id: UUID, to receiver: NodeID, title: String, start: Date, end: Date,
-                              in context: Context) throws(MeetingRules.Violation) -> Change {
+                              in context: Context) throws(MeetingRules.Violation) -> (Invitation, Change) {
         if let violation = MeetingRules.check(title: title, start: start, end: end, now: context.now) { throw violation }
         let invitation = Invitation(id: id, title: title, startTime: start, endTime: end, senderID: context.localID,
                                     receiverID: receiver, status: .pending, createdAt: context.now)
         let offer = InvitationOffer(invitationID: id, title: title, startTime: Timestamp.format(start), endTime: Timestamp.format(end))
-        return Change(invitation: invitation, send: [.invitation(offer)])
+        return (invitation, Change(invitation: invitation, send: [.invitation(offer)]))
     }
 
     /// A teacher's action on an invitation that exists (already expired if its time ran out).

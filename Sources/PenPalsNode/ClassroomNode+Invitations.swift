@@ -16,9 +16,8 @@ extension ClassroomNode {
             throw InvitationRefusal.unknownClassroom(classroom, isSelf: classroom == id.rawValue || classroom == directory.local.name)
         }
         let time = now()
-        let change = try InvitationMachine.invite(id: .timeOrdered(at: time), to: peer.classroom.id, title: title,
-                                                  start: start, end: end, in: context(time))
-        guard let invitation = change.invitation else { throw StoreError.corrupt("invitation") }
+        let (invitation, change) = try InvitationMachine.invite(id: .timeOrdered(at: time), to: peer.classroom.id, title: title,
+                                                                start: start, end: end, in: context(time))
         let effects = try await store.write { tx in
             var effects = Effects()
             try self.carryOut(change, on: nil, in: tx, now: time, effects: &effects)

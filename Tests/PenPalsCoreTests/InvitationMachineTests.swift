@@ -22,9 +22,11 @@ struct InvitationMachineTests {
 
     @Test("invite: a pending invitation and its offer; WebEx's rules refuse a bad one")
     func invite() throws {
-        let change = try InvitationMachine.invite(id: id, to: receiver, title: "Hello", start: start, end: end, in: at(sender))
-        #expect(change.invitation?.status == .pending)
-        #expect(change.invitation?.senderID == sender)
+        let (invitation, change) = try InvitationMachine.invite(id: id, to: receiver, title: "Hello", start: start, end: end,
+                                                                in: at(sender))
+        #expect(invitation.status == .pending)
+        #expect(invitation.senderID == sender)
+        #expect(change.invitation == invitation)
         #expect(change.send == [.invitation(InvitationOffer(invitationID: id, title: "Hello", startTime: Timestamp.format(start),
                                                             endTime: Timestamp.format(end)))])
         #expect(change.job == nil)
