@@ -37,8 +37,12 @@ let package = Package(
             "PenPalsCore",
             .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
+        // Outbound HTTP over URLSession (libcurl): the process's shared sessions, and
+        // requests that read at most a bound and stop when their task is cancelled.
+        .target(name: "OutboundHTTP"),
         // WebEx REST client and OAuth.
         .target(name: "Webex", dependencies: [
+            "OutboundHTTP",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // A WebEx-compatible server for the demo and the tests.
@@ -49,7 +53,7 @@ let package = Package(
         // The running node: HTTP routes and background services, and the dashboard's
         // HTML, CSS and JavaScript, shipped beside the binary as its resource bundle.
         .target(name: "PenPalsNode", dependencies: [
-            "PenPalsCore", "PenPalsStore", "PenPalsConfig", "Webex",
+            "PenPalsCore", "PenPalsStore", "PenPalsConfig", "Webex", "OutboundHTTP",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -57,7 +61,7 @@ let package = Package(
         ], resources: [.copy("Dashboard/static")]),
         // The thin command line.
         .executableTarget(name: "penpals", dependencies: [
-            "PenPalsNode", "PenPalsConfig", "Webex", "WebexSandbox",
+            "PenPalsNode", "PenPalsConfig", "Webex", "WebexSandbox", "OutboundHTTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -69,9 +73,9 @@ let package = Package(
         .testTarget(name: "PenPalsCoreTests", dependencies: ["PenPalsCore"]),
         .testTarget(name: "PenPalsStoreTests", dependencies: ["PenPalsStore"]),
         .testTarget(name: "PenPalsConfigTests", dependencies: ["PenPalsConfig"]),
-        .testTarget(name: "WebexTests", dependencies: ["Webex", "WebexSandbox"]),
+        .testTarget(name: "WebexTests", dependencies: ["Webex", "WebexSandbox", "OutboundHTTP"]),
         .testTarget(name: "PenPalsNodeTests", dependencies: [
-            "PenPalsNode", "PenPalsConfig", "WebexSandbox",
+            "PenPalsNode", "PenPalsConfig", "WebexSandbox", "OutboundHTTP",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
     ]

@@ -3,7 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import PenPalsCore
-import Webex
+import OutboundHTTP
 
 /// Outbound node-to-node HTTP: posts JSON to a peer and returns its signed answer.
 public struct PeerClient: PeerTransport {

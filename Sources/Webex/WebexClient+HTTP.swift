@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import OutboundHTTP
 
 /// Request building, sending and answer decoding shared by the calls.
 extension WebexClient {

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import OutboundHTTP
 
 /// Stateless calls to WebEx's OAuth and meetings REST API.
 ///

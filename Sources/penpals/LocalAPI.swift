@@ -5,7 +5,7 @@ import FoundationNetworking
 #endif
 import PenPalsConfig
 import PenPalsNode
-import Webex
+import OutboundHTTP
 
 /// The running node's local API, reached on its listen address with its token.
 struct LocalAPI {

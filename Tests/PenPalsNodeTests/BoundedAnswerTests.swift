@@ -8,6 +8,7 @@ import PenPalsCore
 @testable import PenPalsNode
 import Synchronization
 import Testing
+import OutboundHTTP
 import Webex
 
 /// A node reads at most a bounded answer from a peer or from WebEx: a peer that

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+@testable import OutboundHTTP
 @testable import Webex
 import Synchronization
 
