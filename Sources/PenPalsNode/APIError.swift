@@ -23,11 +23,6 @@ public struct APIError: Error, HTTPResponseError, Equatable {
     static func notFound(_ what: String) -> APIError { APIError(.notFound, "not_found", "\(what) does not exist on this node.") }
     static func conflict(_ code: String, _ message: String) -> APIError { APIError(.conflict, code, message) }
     /// A batch that would leave more events (or bytes) of a channel waiting beyond a gap than a node keeps.
-    static func gapFull(held: Int, bytes: Int, settings: NodeSettings) -> APIError {
-        APIError(.tooManyRequests, "gap_full",
-                 "This batch would leave \(held) events (\(bytes) bytes) waiting beyond a gap in the channel, more than "
-                 + "\(settings.heldBeyondGapEvents) events or \(settings.heldBeyondGapBytes) bytes; send the missing events first.")
-    }
     static let unauthorized = APIError(.unauthorized, "unauthorized",
                                        "Send the node's API token (Authorization: Bearer <token from api.token>) or sign in to the dashboard.")
 
@@ -43,6 +38,15 @@ public struct APIError: Error, HTTPResponseError, Equatable {
     }
 
     /// The answer to a refused peer payload.
+    /// The answer to a channel's refusal of a batch, a sync request or a sync.
+    static func from(_ refusal: ChannelRefusal) -> APIError {
+        let status: HTTPResponse.Status = switch refusal {
+        case .noEvents, .mixedChannels, .badVersion, .unknownPartner: .badRequest
+        case .heldBeyondGap: .tooManyRequests
+        }
+        return APIError(status, refusal.code, refusal.message)
+    }
+
     static func from(_ error: ProtocolError) -> APIError {
         switch error {
         case .malformed, .cannotUnseal: APIError(.badRequest, "bad_payload", error.message)

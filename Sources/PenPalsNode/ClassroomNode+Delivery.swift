@@ -237,7 +237,7 @@ extension ClassroomNode {
         let peers: [Directory.Peer]
         if let name {
             guard let peer = directory.peer(name) else {
-                throw APIError.badRequest("unknown_classroom", "No partner classroom \"\(name)\" is known to this node.")
+                throw ChannelRefusal.unknownPartner(name)
             }
             peers = [peer]
         } else {
@@ -290,15 +290,9 @@ extension ClassroomNode {
     /// Checks a sync request and believes its clock; returns who asked, that clock and
     /// the pair's counters as the acknowledgement left them.
     private func acknowledgeSyncRequest(_ envelope: SignedEnvelope) async throws -> (NodeID, PairClock, PeerState) {
-        let (message, clock): (ClockMessage, PairClock)
-        do {
-            (message, clock) = try ClockMessage.open(envelope, expectedAuthor: nil, localID: id) { self.directory.peers[$0] != nil }
-        } catch {
-            throw APIError.from(error)
-        }
+        let (message, clock) = try ClockMessage.open(envelope, expectedAuthor: nil, localID: id) { self.directory.peers[$0] != nil }
         guard message.v == EventPayload.version else {
-            throw APIError.badRequest("bad_version", message.v.map { "This node speaks protocol version \(EventPayload.version), not \($0)." }
-                                      ?? "A sync request carries the protocol version \"v\": \(EventPayload.version).")
+            throw ChannelRefusal.badVersion(message.v)
         }
         let peer = clock.author
         let time = now()

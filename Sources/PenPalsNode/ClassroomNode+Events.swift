@@ -8,7 +8,7 @@ extension ClassroomNode {
     /// returns the signed clock that acknowledges it. Nothing of a refused batch is stored.
     public func receive(_ envelopes: [SignedEnvelope]) async throws -> SignedEnvelope {
         guard !envelopes.isEmpty else {
-            throw APIError.badRequest("no_events", "The batch has no events.")
+            throw ChannelRefusal.noEvents
         }
         // A repeat (a push whose answer was lost, a replay) is byte for byte an envelope
         // this node verified when it stored it: it is not verified, opened or stored again.
@@ -23,7 +23,7 @@ extension ClassroomNode {
         let opened = try await openOnTwoCores(fresh[...], vouchedBy: nil)
         let author = opened[0].payload.from
         guard opened.allSatisfy({ $0.payload.from == author }), repeatAuthor == nil || repeatAuthor == author else {
-            throw APIError.badRequest("mixed_channels", "A batch carries the events of one channel only.")
+            throw ChannelRefusal.mixedChannels
         }
         let (_, peer) = try await ingest(opened, from: author)
         return acknowledgement(to: author, state: peer)
@@ -60,7 +60,7 @@ extension ClassroomNode {
             }
         } catch {
             logger.warning("refused peer events", metadata: ["reason": "\(error.message)"])
-            throw APIError.from(error)
+            throw error
         }
     }
 
@@ -110,7 +110,9 @@ extension ClassroomNode {
                     // Refused whole (the transaction rolls back) rather than filling the disk.
                     let held = try tx.heldBeyondGap(from: author)
                     if held.count > self.settings.heldBeyondGapEvents || held.bytes > self.settings.heldBeyondGapBytes {
-                        throw APIError.gapFull(held: held.count, bytes: held.bytes, settings: self.settings)
+                        throw ChannelRefusal.heldBeyondGap(events: held.count, bytes: held.bytes,
+                                                           eventLimit: self.settings.heldBeyondGapEvents,
+                                                           byteLimit: self.settings.heldBeyondGapBytes)
                     }
                     effects.syncWith.insert(author)
                 }
@@ -118,8 +120,8 @@ extension ClassroomNode {
             }
         } catch let error as ProtocolError {
             logger.error("protocol violation", metadata: ["peer": "\(author)", "reason": "\(error.message)"])
-            throw APIError.from(error)
-        } catch let error as APIError {
+            throw error
+        } catch let error as ChannelRefusal {
             logger.warning("refused peer events", metadata: ["peer": "\(author)", "reason": "\(error.message)"])
             throw error
         }

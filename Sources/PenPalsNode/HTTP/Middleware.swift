@@ -17,6 +17,10 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         } catch let refusal as InvitationRefusal {
             throw APIError.from(refusal)
+        } catch let refusal as ChannelRefusal {
+            throw APIError.from(refusal)
+        } catch let error as ProtocolError {
+            throw APIError.from(error)
         } catch let violation as MeetingRules.Violation {
             throw APIError.badRequest(violation.code, violation.message)
         } catch StoreError.diskFull(let path) {
