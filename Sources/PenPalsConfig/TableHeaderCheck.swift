@@ -153,9 +153,11 @@ enum TableHeaderCheck {
         return endsValue(scalars[next + 2]) ? next + 1 : nil
     }
 
-    /// What ends a value for toml++: whitespace, `]`, `}`, `,` or `#`.
+    /// What ends a value for toml++: whitespace, `]`, `}`, `,` or `#`. Its whitespace also
+    /// has U+180E, U+200B, U+2060 and U+FEFF, which Unicode's does not (`30x------- 0` and
+    /// a U+FEFF aborted it: found by Tests/Fuzz/Config after 5.6 million inputs).
     private static func endsValue(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.properties.isWhitespace || "]},#".unicodeScalars.contains(scalar)
+        scalar.properties.isWhitespace || "]},#\u{180E}\u{200B}\u{2060}\u{FEFF}".unicodeScalars.contains(scalar)
     }
 
     /// What the parser takes after a header's `[`: a bare key's character (A-Z, a-z,
