@@ -20,14 +20,21 @@ extension ClassroomNode {
     /// Events of a sync page checked and stored together.
     static let syncChunk = 500
     static let backoffCap: Double = 300
+    /// A wait with no end in sight: a year.
+    static let never: Duration = .seconds(366 * 86_400)
 
     /// Keeps channel self → `peer` delivered: reconciles on start and every
     /// `syncInterval`, pushes whenever the outbox grows, and retries with
     /// exponential backoff and jitter until a signed clock acknowledges each event.
+    /// A peer of the same process is not reconciled on a timer: it hears of every
+    /// change as it is made, so this pushes what its outbox holds on start and
+    /// whenever it grows; a gap seen on either side still asks for a sync.
     func runChannel(to peer: Directory.Peer) async {
         let peerID = peer.classroom.id
         guard let bell = deliveryBells[peerID] else { return }
-        var nextSync = ContinuousClock.now
+        let coHosted = transport.runsHere(peerID)
+        let interval = coHosted ? Self.never : settings.syncInterval
+        var nextSync = coHosted ? ContinuousClock.now + Self.never : ContinuousClock.now
         while !Task.isCancelled {
             var delay = settings.syncInterval
             let attemptStarted = ContinuousClock.now
@@ -43,7 +50,7 @@ extension ClassroomNode {
                         logger.warning("sync answer refused; pushing the outbox", metadata: ["peer": "\(peerID)", "reason": "\(why)"])
                         _ = try await pushOutbox(to: peer)
                     }
-                    nextSync = ContinuousClock.now + settings.syncInterval
+                    nextSync = ContinuousClock.now + interval
                 } else {
                     _ = try await pushOutbox(to: peer)
                 }
@@ -77,6 +84,9 @@ extension ClassroomNode {
     func runGapWatch(for peer: Directory.Peer) async {
         let peerID = peer.classroom.id
         guard let bell = syncBells[peerID] else { return }
+        // A gap left by the last run is seen at once (a peer of the same process is
+        // not reconciled on start).
+        if (try? await hasGap(from: peerID)) == true { bell.ring() }
         while !Task.isCancelled {
             await bell.wait(timeout: .seconds(3600))
             var attempt = 0

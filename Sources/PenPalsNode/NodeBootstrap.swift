@@ -1,7 +1,7 @@
 import Foundation
 public import Logging
 public import PenPalsConfig
-import PenPalsCore
+public import PenPalsCore
 import PenPalsStore
 import Webex
 
@@ -21,6 +21,14 @@ public enum NodeBootstrap {
         }
     }
 
+    /// The node id of a node of the file: its `public_key`, else the key in its `data_dir`.
+    public static func nodeID(of node: NodeConfig, in config: PenPalsConfig) throws -> NodeID {
+        guard let id = node.publicKey ?? NodeFiles(dataDir: node.dataDir).nodeID() else {
+            throw Failure(description: "error: \(config.displayPath): \(config.keyPath(of: node)).public_key: the node has no key yet and none is given. Start it once, or add its public_key.")
+        }
+        return id
+    }
+
     /// Everything `node` needs, with every other node of the file and every `[[peers]]` entry as peers.
     public static func settings(for node: NodeConfig, in config: PenPalsConfig) throws -> NodeSettings {
         let files = NodeFiles(dataDir: node.dataDir)
@@ -30,9 +38,7 @@ public enum NodeBootstrap {
         }
         var peers: [Classroom] = []
         for other in config.nodes where other.name != node.name {
-            guard let id = other.publicKey ?? NodeFiles(dataDir: other.dataDir).nodeID() else {
-                throw Failure(description: "error: \(config.displayPath): \(config.keyPath(of: other)).public_key: the node has no key yet and none is given. Start it once, or add its public_key.")
-            }
+            let id = try nodeID(of: other, in: config)
             peers.append(Classroom(id: id, name: other.name, displayName: other.displayName, url: other.url, timezone: other.timezone))
         }
         for peer in config.peers {
@@ -54,11 +60,13 @@ public enum NodeBootstrap {
         return settings
     }
 
-    /// Opens the node's database and builds the node.
-    public static func makeNode(_ node: NodeConfig, in config: PenPalsConfig, logger: Logger) async throws -> ClassroomNode {
+    /// Opens the node's database and builds the node; it reaches its peers through
+    /// `transport` (the process's `HostTransport` when it runs beside others), HTTP unless given.
+    public static func makeNode(_ node: NodeConfig, in config: PenPalsConfig, logger: Logger,
+                                transport: (any PeerTransport)? = nil) async throws -> ClassroomNode {
         let settings = try settings(for: node, in: config)
         let store = try NodeStore(path: NodeFiles(dataDir: node.dataDir).databaseFile.path)
-        return try await ClassroomNode(settings: settings, store: store, logger: logger)
+        return try await ClassroomNode(settings: settings, store: store, logger: logger, transport: transport)
     }
 }
 

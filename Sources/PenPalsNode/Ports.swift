@@ -3,10 +3,18 @@ public import PenPalsCore
 public import Webex
 
 /// How a node reaches its peers' `/p2p/v1` endpoints. `PeerClient` speaks HTTP;
-/// the protocol simulation routes in memory with faults of its choosing.
+/// `HostTransport` hands requests to nodes of the same process and the rest to
+/// HTTP; the protocol simulation routes in memory with faults of its choosing.
 public protocol PeerTransport: Sendable {
     /// POSTs `body` to `path` of `peer` and returns the signed envelope it answers with.
     func post(_ body: Data, to peer: Classroom, path: String) async throws -> SignedEnvelope
+    /// Whether `peer` runs in this process, so that it learns of every change as it
+    /// is made and needs no periodic sync (contract §7.1).
+    func runsHere(_ peer: NodeID) -> Bool
+}
+
+extension PeerTransport {
+    public func runsHere(_ peer: NodeID) -> Bool { false }
 }
 
 /// The WebEx operations a sender's node needs, done with its own account.

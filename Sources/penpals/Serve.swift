@@ -26,20 +26,27 @@ extension PenPals {
             }
             NodeBootstrap.prepareKeys(config)
             var services: [any Service] = []
+            // The nodes of this process reach each other without HTTP (contract §7.1).
+            let host: HostTransport
+            do {
+                host = HostTransport(nodes: try selected.map { try NodeBootstrap.nodeID(of: $0, in: config) })
+            } catch {
+                throw fail("\(error)", code: 2)
+            }
             for nodeConfig in selected {
                 let logger = Logger(label: "penpals.\(nodeConfig.name)")
                 let node: ClassroomNode
                 do {
-                    node = try await NodeBootstrap.makeNode(nodeConfig, in: config, logger: logger)
+                    node = try await NodeBootstrap.makeNode(nodeConfig, in: config, logger: logger, transport: host)
                 } catch {
                     throw fail("\(error)", code: 2)
                 }
-                let host = nodeConfig.listen.host
+                host.register(node)
                 let url = nodeConfig.url.absoluteString
                 let token = node.settings.apiToken
                 let name = nodeConfig.name
                 let display = nodeConfig.displayName
-                services.append(NodeService(node: node, host: host, port: nodeConfig.listen.port) { _ in
+                services.append(NodeService(node: node, host: nodeConfig.listen.host, port: nodeConfig.listen.port) { _ in
                     say("""
                         \(name) · \(display) is running at \(url)
                           dashboard: \(url)/?token=\(token)

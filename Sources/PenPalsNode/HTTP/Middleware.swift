@@ -13,33 +13,44 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as APIError {
-            throw error
-        } catch let refusal as InvitationRefusal {
-            throw APIError.from(refusal)
-        } catch let refusal as ChannelRefusal {
-            throw APIError.from(refusal)
-        } catch let error as ProtocolError {
-            throw APIError.from(error)
-        } catch let violation as MeetingRules.Violation {
-            throw APIError.badRequest(violation.code, violation.message)
-        } catch StoreError.diskFull(let path) {
-            logger.error("disk full: a write was refused", metadata: ["database": "\(path)"])
-            throw APIError(.serviceUnavailable, "disk_full",
-                           "The node's disk is full, so nothing of this request was stored. Free space on the drive of \(path), "
-                           + "then try again: the node goes on by itself once there is room.")
-        } catch is NIOTooManyBytesError {
-            throw APIError(.contentTooLarge, "body_too_large", "The request body is over 1 MiB.")
-        } catch let error as HTTPError {
-            switch error.status {
-            case .notFound: throw APIError.notFound("\(request.method) \(request.uri.path)")
-            case .methodNotAllowed: throw APIError(.methodNotAllowed, "method_not_allowed", "\(request.method) is not allowed on \(request.uri.path).")
-            case .contentTooLarge: throw APIError(.contentTooLarge, "body_too_large", "The request body is over 1 MiB.")
-            default: throw APIError(error.status, "http_error", error.body ?? error.status.reasonPhrase)
-            }
         } catch {
-            logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            throw APIError(.internalServerError, "internal_error", "The node could not complete the request; see its log.")
+            if let answer = APIError.domain(error, logger: logger) { throw answer }
+            switch error {
+            case is NIOTooManyBytesError:
+                throw APIError(.contentTooLarge, "body_too_large", "The request body is over 1 MiB.")
+            case let error as HTTPError:
+                switch error.status {
+                case .notFound: throw APIError.notFound("\(request.method) \(request.uri.path)")
+                case .methodNotAllowed: throw APIError(.methodNotAllowed, "method_not_allowed", "\(request.method) is not allowed on \(request.uri.path).")
+                case .contentTooLarge: throw APIError(.contentTooLarge, "body_too_large", "The request body is over 1 MiB.")
+                default: throw APIError(error.status, "http_error", error.body ?? error.status.reasonPhrase)
+                }
+            default:
+                logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+                throw APIError(.internalServerError, "internal_error", "The node could not complete the request; see its log.")
+            }
+        }
+    }
+}
+
+extension APIError {
+    /// The answer to an error of the node's domain (refusals of an invitation or a
+    /// channel, protocol errors, rule violations, a full disk); nil for any other.
+    /// The one place where they become statuses, for the HTTP routes and for
+    /// co-hosted nodes, which reach each other without HTTP.
+    static func domain(_ error: any Error, logger: Logger) -> APIError? {
+        switch error {
+        case let error as APIError: return error
+        case let refusal as InvitationRefusal: return .from(refusal)
+        case let refusal as ChannelRefusal: return .from(refusal)
+        case let error as ProtocolError: return .from(error)
+        case let violation as MeetingRules.Violation: return .badRequest(violation.code, violation.message)
+        case StoreError.diskFull(let path):
+            logger.error("disk full: a write was refused", metadata: ["database": "\(path)"])
+            return APIError(.serviceUnavailable, "disk_full",
+                            "The node's disk is full, so nothing of this request was stored. Free space on the drive of \(path), "
+                            + "then try again: the node goes on by itself once there is room.")
+        default: return nil
         }
     }
 }

@@ -1,0 +1,81 @@
+import Foundation
+public import PenPalsCore
+import Synchronization
+
+/// Delivery between the classrooms of one process without HTTP (contract §7.1),
+/// and HTTP (`PeerClient`) to every other.
+///
+/// A request to a co-hosted node is what it would be over HTTP: the same signed
+/// bytes, read by the same reader, handled by the same code (`receive`,
+/// `syncAnswer`), and a refusal comes back with the status and message the HTTP
+/// route would answer. Only the sockets, the HTTP framing and gzip are left out.
+public final class HostTransport: PeerTransport {
+    /// The nodes this process runs, known from the config file before any is built.
+    private let coHosted: Set<NodeID>
+    private let nodes = Mutex<[NodeID: ClassroomNode]>([:])
+    private let handledCounts = Mutex<[String: Int]>([:])
+    private let remote: any PeerTransport
+
+    /// - Parameters:
+    ///   - nodes: the ids of every node this process runs.
+    ///   - remote: how every other peer is reached.
+    public init(nodes: some Sequence<NodeID>, remote: any PeerTransport = PeerClient()) {
+        self.coHosted = Set(nodes)
+        self.remote = remote
+    }
+
+    /// Makes `node` (one of `nodes`) reachable by the others, and tells those already
+    /// here that it is: they push to it what waited meanwhile.
+    public func register(_ node: ClassroomNode) {
+        precondition(coHosted.contains(node.id), "\(node.id) is not one of this host's nodes")
+        let others = nodes.withLock { nodes -> [ClassroomNode] in
+            nodes[node.id] = node
+            return Array(nodes.values)
+        }
+        for other in others where other !== node && other.directory.peers[node.id] != nil {
+            other.noteContact(with: node.id)
+        }
+    }
+
+    public func runsHere(_ peer: NodeID) -> Bool {
+        coHosted.contains(peer)
+    }
+
+    /// How many requests to `path` were handed to a node of this process.
+    public func handled(_ path: String) -> Int {
+        handledCounts.withLock { $0[path] ?? 0 }
+    }
+
+    public func post(_ body: Data, to peer: Classroom, path: String) async throws -> SignedEnvelope {
+        guard coHosted.contains(peer.id) else {
+            return try await remote.post(body, to: peer, path: path)
+        }
+        guard let node = nodes.withLock({ $0[peer.id] }) else {
+            throw PeerClient.Failure.unreachable("\(peer.name) is starting")
+        }
+        handledCounts.withLock { $0[path, default: 0] += 1 }
+        do {
+            switch path {
+            case "/p2p/v1/events":
+                return try await node.receive(try WireJSON.decode(Batch.self, from: body).events)
+            case "/p2p/v1/sync":
+                return try await node.syncAnswer(to: try WireJSON.decode(SignedEnvelope.self, from: body), gzip: false).envelope
+            default:
+                throw PeerClient.Failure.refused(status: 404, message: "No route \(path) on a co-hosted node.")
+            }
+        } catch let failure as PeerClient.Failure {
+            throw failure
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            if let answer = APIError.domain(error, logger: node.logger) {
+                throw PeerClient.Failure.refused(status: Int(answer.status.code), message: answer.message)
+            }
+            if error is DecodingError {
+                throw PeerClient.Failure.refused(status: 400, message: "The body is not the JSON of this route.")
+            }
+            node.logger.error("co-hosted request failed", metadata: ["path": "\(path)", "error": "\(error)"])
+            throw PeerClient.Failure.refused(status: 500, message: "The node could not complete the request; see its log.")
+        }
+    }
+}
