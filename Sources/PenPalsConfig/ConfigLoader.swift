@@ -66,6 +66,8 @@ enum ConfigLoader {
         }
         let root: TOMLTable
         do {
+            // TOMLKit never frees what it parsed (its TOMLTable has no deinit): about as
+            // much again as the file, once per process; the file is read once.
             root = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
             var problem = error.description.trimmingCharacters(in: .whitespacesAndNewlines)
