@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // libsodium, the only C: Ed25519 identities, sealed boxes, secretbox.
@@ -58,6 +59,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "CompressNIO", package: "compress-nio"),
+            .product(name: "HeapModule", package: "swift-collections"),
         ], resources: [.copy("Dashboard/static")]),
         // The thin command line.
         .executableTarget(name: "penpals", dependencies: [

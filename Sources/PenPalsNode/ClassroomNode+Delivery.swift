@@ -23,81 +23,151 @@ extension ClassroomNode {
     /// A wait with no end in sight: a year.
     static let never: Duration = .seconds(366 * 86_400)
 
-    /// Keeps channel self → `peer` delivered: reconciles on start and every
-    /// `syncInterval`, pushes whenever the outbox grows, and retries with
-    /// exponential backoff and jitter until a signed clock acknowledges each event.
-    /// A peer of the same process is not reconciled on a timer: it hears of every
-    /// change as it is made, so this pushes what its outbox holds on start and
-    /// whenever it grows; a gap seen on either side still asks for a sync.
-    func runChannel(to peer: Directory.Peer) async {
-        let peerID = peer.classroom.id
-        guard let bell = deliveryBells[peerID] else { return }
+    /// Starts the channels' work: a reconciliation with every peer of another process,
+    /// and, for a peer of this one (which hears of every change as it is made), a push
+    /// of what its outbox holds and a sync where the last run left a gap.
+    func startChannels() async {
+        let states = (try? await store.read { tx in
+            try self.directory.orderedPeers.map { peer -> (NodeID, PeerState?, Int) in
+                let id = peer.classroom.id
+                return (id, try tx.peer(id), try tx.highestReceived(from: id))
+            }
+        }) ?? []
+        for (peer, state, highest) in states {
+            if !transport.runsHere(peer) {
+                wantSync(peer)
+            } else if let state {
+                if highest > state.applied { wantSync(peer) }
+                if state.acked < state.sent { wantPush(peer) }
+            }
+        }
+    }
+
+    /// The outbox for `peer` grew: push it, unless the channel is backing off after a
+    /// failure (the new events then join the next attempt; contact from the peer ends the wait).
+    func wantPush(_ peer: NodeID) {
+        let start = channels.withLock { channels -> Bool in
+            var channel = channels[peer, default: ChannelState()]
+            defer { channels[peer] = channel }
+            channel.pushWanted = true
+            return !channel.running && !channel.isBackingOff(at: .now)
+        }
+        if start { kickChannel(peer) }
+    }
+
+    /// A gap was seen (an event beyond one not yet received, a peer's clock ahead of
+    /// what was applied here): reconcile now, and again with backoff until it is filled.
+    func wantSync(_ peer: NodeID) {
+        let start = channels.withLock { channels -> Bool in
+            var channel = channels[peer, default: ChannelState()]
+            defer { channels[peer] = channel }
+            channel.syncWanted = true
+            return !channel.running
+        }
+        if start { kickChannel(peer) }
+    }
+
+    /// The peer reached this node after failures: it is up, so the backoff ends and the channel is tried at once.
+    func contactRestored(_ peer: NodeID) {
+        channels.withLock { channels in
+            var channel = channels[peer, default: ChannelState()]
+            channel.retryAt = nil
+            channel.nextSync = channel.nextSync.map { min($0, .now) }
+            channels[peer] = channel
+        }
+        wantPush(peer)
+    }
+
+    private func channelKey(_ peer: NodeID) -> TimerKey { TimerKey(node: id, purpose: .channel(peer)) }
+
+    private func kickChannel(_ peer: NodeID, at deadline: ContinuousClock.Instant = .now) {
+        timers.schedule(channelKey(peer), at: deadline, .earliest) { [self] in await runChannel(to: peer) }
+    }
+
+    /// One run of channel self → `peer`'s work, on the host's timers: a sync when one is
+    /// wanted or due (on start and every `syncInterval` for a peer of another process,
+    /// after a gap, when a backoff ends), else a push of the outbox; until nothing is
+    /// left to do now. Failures back off exponentially with jitter. At most one run per
+    /// channel at a time; what is asked meanwhile is done by the run in progress.
+    func runChannel(to peerID: NodeID) async {
+        guard let peer = directory.peers[peerID] else { return }
+        let started = channels.withLock { channels -> Bool in
+            guard channels[peerID]?.running != true else { return false }
+            channels[peerID, default: ChannelState()].running = true
+            return true
+        }
+        guard started else { return }
         let coHosted = transport.runsHere(peerID)
-        let interval = coHosted ? Self.never : settings.syncInterval
-        var nextSync = coHosted ? ContinuousClock.now + Self.never : ContinuousClock.now
-        while !Task.isCancelled {
-            var delay = settings.syncInterval
+        while true {
             let attemptStarted = ContinuousClock.now
+            let step = channels.withLock { channels -> ChannelState.Step? in
+                var channel = channels[peerID, default: ChannelState()]
+                defer { channels[peerID] = channel }
+                let step = channel.next(at: attemptStarted)
+                if step == nil {
+                    channel.running = false
+                    if channel.isIdle { channels[peerID] = nil; return nil }
+                }
+                return step
+            }
+            guard let step, !Task.isCancelled else {
+                if step != nil { channels.withLock { $0[peerID]?.running = false } }
+                break
+            }
             do {
-                if ContinuousClock.now >= nextSync {
+                switch step {
+                case .sync:
                     do {
                         _ = try await sync(with: peer)
                     } catch PeerClient.Failure.badAnswer(let why) {
                         // The peer answers, but not with a sync answer this node takes (a
                         // replayed page, a buggy peer): what it holds of the peer waits for
-                        // the next sync (the gap watch retries one that leaves a gap), and
-                        // this node's own outbox still goes out, acknowledged by the push.
+                        // the next sync (a gap is retried below), and this node's own outbox
+                        // still goes out, acknowledged by the push.
                         logger.warning("sync answer refused; pushing the outbox", metadata: ["peer": "\(peerID)", "reason": "\(why)"])
                         _ = try await pushOutbox(to: peer)
                     }
-                    nextSync = ContinuousClock.now + interval
-                } else {
+                    let gap = (try? await hasGap(from: peerID)) ?? false
+                    let now = ContinuousClock.now
+                    channels.withLock { channels in
+                        guard var channel = channels[peerID] else { return }
+                        channel.nextSync = coHosted ? nil : now + settings.syncInterval
+                        if gap {
+                            channel.gapAttempts += 1
+                            let ceiling = min(60, pow(2, Double(channel.gapAttempts)))
+                            channel.gapRetryAt = now + .milliseconds(Int(jitter(ceiling / 2...ceiling) * 1000))
+                        } else {
+                            channel.gapAttempts = 0
+                            channel.gapRetryAt = nil
+                        }
+                        channels[peerID] = channel
+                    }
+                case .push:
                     _ = try await pushOutbox(to: peer)
                 }
                 markReachable(peerID)
-                delay = nextSync - ContinuousClock.now
+                channels.withLock { $0[peerID]?.retryAt = nil }
             } catch is CancellationError {
+                channels.withLock { $0[peerID]?.running = false }
                 return
             } catch {
-                delay = markUnreachable(peerID, error: error, attemptStarted: attemptStarted)
-                nextSync = ContinuousClock.now + delay
-                // Backing off: new events join the next attempt instead of cutting the wait
-                // short (each used to read the outbox and try the peer again at once);
-                // contact from the peer itself ends the wait.
-                let retryAt = ContinuousClock.now + delay
-                while ContinuousClock.now < retryAt, !Task.isCancelled, !isReachable(peerID) {
-                    await bell.wait(timeout: retryAt - ContinuousClock.now)
+                let delay = markUnreachable(peerID, error: error, attemptStarted: attemptStarted)
+                let retry = ContinuousClock.now + delay
+                // Backing off: the retry is a sync; new events wait for it.
+                channels.withLock { channels in
+                    channels[peerID]?.retryAt = delay == .zero ? nil : retry
+                    channels[peerID]?.nextSync = retry
                 }
-                continue
             }
-            await bell.wait(timeout: max(delay, .milliseconds(1)))
+        }
+        if let deadline = channels.withLock({ $0[peerID]?.deadline }) {
+            kickChannel(peerID, at: deadline)
         }
     }
 
     /// Whether the last word about `peer` is that it answered (or contacted this node).
     func isReachable(_ peer: NodeID) -> Bool {
         peerHealth.withLock { $0[peer]?.reachable == true }
-    }
-
-    /// Reconciles as soon as a gap is seen (an event beyond one not yet received, or
-    /// a peer's clock ahead of what was applied here), and again with backoff until it is filled.
-    func runGapWatch(for peer: Directory.Peer) async {
-        let peerID = peer.classroom.id
-        guard let bell = syncBells[peerID] else { return }
-        // A gap left by the last run is seen at once (a peer of the same process is
-        // not reconciled on start).
-        if (try? await hasGap(from: peerID)) == true { bell.ring() }
-        while !Task.isCancelled {
-            await bell.wait(timeout: .seconds(3600))
-            var attempt = 0
-            while !Task.isCancelled {
-                _ = try? await sync(with: peer)
-                guard (try? await hasGap(from: peerID)) == true else { break }
-                attempt += 1
-                let ceiling = min(60, pow(2, Double(attempt)))
-                await bell.wait(timeout: .milliseconds(Int(jitter(ceiling / 2...ceiling) * 1000)))
-            }
-        }
     }
 
     /// Whether events of `peer` wait beyond one that has not arrived.
@@ -159,7 +229,7 @@ extension ClassroomNode {
             try tx.recordContact(with: peer, at: time)
             return (acked, try tx.peer(peer)?.applied ?? 0)
         }
-        if clock.missingLocally(localApplied: applied) > 0 { syncBells[peer]?.ring() }
+        if clock.missingLocally(localApplied: applied) > 0 { wantSync(peer) }
         return acked
     }
 
@@ -313,7 +383,7 @@ extension ClassroomNode {
         }
         guard let state else { throw StoreError.unknownPeer(peer.rawValue) }
         noteContact(with: peer)
-        if clock.missingLocally(localApplied: state.applied) > 0 { syncBells[peer]?.ring() }
+        if clock.missingLocally(localApplied: state.applied) > 0 { wantSync(peer) }
         return (peer, clock, state)
     }
 
@@ -351,7 +421,7 @@ extension ClassroomNode {
             return (previous?.failures ?? 0 > 0, previous?.reachable)
         }
         announceReachability(was: before, now: true)
-        if wasDown { deliveryBells[peer]?.ring() }
+        if wasDown { contactRestored(peer) }
     }
 
     func markReachable(_ peer: NodeID) {
@@ -387,6 +457,51 @@ extension ClassroomNode {
         announceReachability(was: before, now: false)
         logger.info("peer unreachable", metadata: ["peer": "\(peer)", "retry_in_s": "\(Int(delay))", "error": "\(error)"])
         return .milliseconds(Int(delay * 1000))
+    }
+}
+
+/// What channel self → a peer has to do, between runs of its work. A channel with
+/// nothing to do and nothing due has no entry (a thousand idle pairs cost nothing).
+struct ChannelState: Sendable {
+    enum Step: Sendable { case sync, push }
+
+    var running = false
+    /// The outbox grew since the last push.
+    var pushWanted = false
+    /// A sync was asked for: on start, a gap, a clock ahead.
+    var syncWanted = false
+    /// The next sync on the timer: a peer of another process, or a retry.
+    var nextSync: ContinuousClock.Instant?
+    /// Backing off after a failure until then: new events wait for the retry.
+    var retryAt: ContinuousClock.Instant?
+    /// The next sync while a gap stays open, and how many syncs it has lasted.
+    var gapRetryAt: ContinuousClock.Instant?
+    var gapAttempts = 0
+
+    func isBackingOff(at now: ContinuousClock.Instant) -> Bool { retryAt.map { $0 > now } ?? false }
+
+    var isIdle: Bool { !running && !pushWanted && !syncWanted && nextSync == nil && retryAt == nil && gapRetryAt == nil }
+
+    /// When the channel must run again, if nothing asks before.
+    var deadline: ContinuousClock.Instant? {
+        [nextSync, gapRetryAt, pushWanted ? retryAt : nil].compactMap { $0 }.min()
+    }
+
+    /// What to do now, if anything; takes what it does off the wanted list.
+    mutating func next(at now: ContinuousClock.Instant) -> Step? {
+        let due = { (time: ContinuousClock.Instant?) in time.map { $0 <= now } ?? false }
+        if syncWanted || due(nextSync) || due(gapRetryAt) {
+            syncWanted = false
+            pushWanted = false  // a sync ends with a push
+            if due(nextSync) { nextSync = nil }
+            if due(gapRetryAt) { gapRetryAt = nil }
+            return .sync
+        }
+        if pushWanted && !isBackingOff(at: now) {
+            pushWanted = false
+            return .push
+        }
+        return nil
     }
 }
 

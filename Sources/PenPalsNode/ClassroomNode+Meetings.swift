@@ -8,17 +8,40 @@ import Webex
 /// restart may have made its meeting already, so it is looked up by its
 /// integration tag before anything is created again.
 extension ClassroomNode {
+    /// The meeting jobs are to run now (a job was opened or changed).
+    func wantMeetingJobs() {
+        timers.schedule(TimerKey(node: id, purpose: .meetingJobs), at: .now, .earliest) { [self] in await runMeetingJobs() }
+    }
+
+    /// Runs the due meeting jobs, on the timers; then sleeps until the next is due, at
+    /// most a minute while jobs are open (a wall clock set forward brings one due
+    /// early), and not at all without open jobs. One run at a time; asked meanwhile,
+    /// the run goes round once more.
     func runMeetingJobs() async {
-        while !Task.isCancelled {
-            var wait: Duration = .seconds(60)
+        let first = jobsRunning.withLock { state -> Bool in
+            if state.running { state.again = true; return false }
+            state = (true, false)
+            return true
+        }
+        guard first else { return }
+        var upcoming: Duration?
+        repeat {
             do {
-                if let upcoming = try await runDueJobs() {
-                    wait = min(wait, upcoming + .milliseconds(1))
-                }
+                upcoming = try await runDueJobs()
             } catch {
                 logger.error("meeting jobs could not be read", metadata: ["error": "\(error)"])
+                upcoming = .seconds(60)
             }
-            await jobBell.wait(timeout: wait)
+        } while !Task.isCancelled && jobsRunning.withLock { state -> Bool in
+            defer { state.again = false }
+            if !state.again { state.running = false }
+            return state.again
+        }
+        if Task.isCancelled { jobsRunning.withLock { $0.running = false } }
+        if let upcoming {
+            timers.schedule(TimerKey(node: id, purpose: .meetingJobs), at: .now + min(upcoming + .milliseconds(1), .seconds(60)), .earliest) {
+                [self] in await runMeetingJobs()
+            }
         }
     }
 
@@ -215,7 +238,7 @@ extension ClassroomNode {
                 if let resumed = MeetingJobMachine.resumed(job, now: time) { try tx.save(resumed) }
             }
         }
-        jobBell.ring()
+        wantMeetingJobs()
     }
 
     /// Deletes the WebEx meeting of a cancelled invitation: the one recorded, or the

@@ -77,9 +77,15 @@ public final class ClassroomNode: Sendable {
     /// Where meetings are made: the WebEx account, or a stand-in in the simulation.
     let meetingHost: (any MeetingHost)?
     let watch = InvitationWatch()
-    let deliveryBells: [NodeID: Doorbell]
-    let syncBells: [NodeID: Doorbell]
-    let jobBell = Doorbell()
+    /// Where the node's background work is scheduled: the host's timers, shared by
+    /// every classroom of the process, or its own.
+    let timers: Timers
+    /// Whether `timers` are this node's own, run by its `NodeService`.
+    let ownsTimers: Bool
+    /// Per peer, what its channel has to do; no entry while it has nothing.
+    let channels = Mutex<[NodeID: ChannelState]>([:])
+    /// Whether the meeting jobs are being run, and whether they were asked for meanwhile.
+    let jobsRunning = Mutex<(running: Bool, again: Bool)>((false, false))
     /// When the meeting jobs' stored times fall due, by either clock.
     let jobSchedule = MonotonicSchedule()
     let peerHealth = Mutex<[NodeID: PeerHealth]>([:])
@@ -99,9 +105,11 @@ public final class ClassroomNode: Sendable {
     ///   - meetingHost: where meetings are made; the WebEx account of `settings.webex` unless given.
     ///   - jitter: picks a backoff delay within a range.
     ///   - uptime: the monotonic clock beside `now` (the simulation derives both from its own time).
+    ///   - timers: the host's timers, when the node runs beside others; its own unless given.
     public init(settings: NodeSettings, store: NodeStore, logger: Logger, now: @escaping @Sendable () -> Date = Date.init,
                 uptime: @escaping @Sendable () -> ContinuousClock.Instant = { .now },
                 transport: (any PeerTransport)? = nil, meetingHost: (any MeetingHost)? = nil,
+                timers: Timers? = nil,
                 jitter: @escaping @Sendable (ClosedRange<Double>) -> Double = { Double.random(in: $0) }) async throws {
         self.settings = settings
         self.store = store
@@ -111,8 +119,8 @@ public final class ClassroomNode: Sendable {
         self.jitter = jitter
         self.directory = try Directory(local: settings.local, key: settings.key, peers: settings.peers)
         self.transport = transport ?? PeerClient()
-        self.deliveryBells = Dictionary(uniqueKeysWithValues: directory.orderedPeers.map { ($0.classroom.id, Doorbell()) })
-        self.syncBells = Dictionary(uniqueKeysWithValues: directory.orderedPeers.map { ($0.classroom.id, Doorbell()) })
+        self.timers = timers ?? Timers()
+        self.ownsTimers = timers == nil
         if let webexSettings = settings.webex {
             let tokens = SealedTokenStore(store: store, box: SecretBox(nodeKey: settings.key, purpose: "webex-tokens"), now: now)
             self.webex = WebexLink(
@@ -141,11 +149,12 @@ public final class ClassroomNode: Sendable {
     }
 
     func settle(_ effects: Effects) {
-        for peer in effects.deliverTo { deliveryBells[peer]?.ring() }
+        for peer in effects.deliverTo { wantPush(peer) }
         for invitation in effects.changed { watch.notify(invitation) }
         announce(effects.changed)
-        for peer in effects.syncWith { syncBells[peer]?.ring() }
-        if effects.runJobs { jobBell.ring() }
+        for peer in effects.syncWith { wantSync(peer) }
+        if effects.runJobs { wantMeetingJobs() }
+        if !effects.changed.isEmpty { wantExpiryCheck() }
     }
 
     /// Appends an event for `peer` in `tx` and notes that it must be pushed after commit.

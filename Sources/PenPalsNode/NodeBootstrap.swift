@@ -60,13 +60,14 @@ public enum NodeBootstrap {
         return settings
     }
 
-    /// Opens the node's database and builds the node; it reaches its peers through
-    /// `transport` (the process's `HostTransport` when it runs beside others), HTTP unless given.
-    public static func makeNode(_ node: NodeConfig, in config: PenPalsConfig, logger: Logger,
-                                transport: (any PeerTransport)? = nil) async throws -> ClassroomNode {
+    /// Opens the node's database and builds the node, as one of `host`'s classrooms
+    /// (its peers of the same process reached without HTTP, its work on the host's timers).
+    public static func makeNode(_ node: NodeConfig, in config: PenPalsConfig, logger: Logger, host: NodeHost) async throws -> ClassroomNode {
         let settings = try settings(for: node, in: config)
         let store = try NodeStore(path: NodeFiles(dataDir: node.dataDir).databaseFile.path)
-        return try await ClassroomNode(settings: settings, store: store, logger: logger, transport: transport)
+        let made = try await ClassroomNode(settings: settings, store: store, logger: logger, transport: host.transport, timers: host.timers)
+        host.transport.register(made)
+        return made
     }
 }
 

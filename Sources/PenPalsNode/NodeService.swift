@@ -60,27 +60,44 @@ public struct NodeService: Service {
 }
 
 extension ClassroomNode {
-    /// The node's background work until cancelled.
+    /// Starts the node's background work on its timers: its channels, its meeting
+    /// jobs, its expiry. Until cancelled, it runs the timers when they are the
+    /// node's own; a host runs shared timers once for all its classrooms.
     func runBackground() async {
-        await withDiscardingTaskGroup { group in
-            for peer in directory.orderedPeers {
-                group.addTask { await self.runChannel(to: peer) }
-                group.addTask { await self.runGapWatch(for: peer) }
-            }
-            group.addTask { await self.runMeetingJobs() }
-            group.addTask { await self.runExpiry() }
+        await startChannels()
+        wantMeetingJobs()
+        wantExpiryCheck()
+        if ownsTimers {
+            await timers.run()
+        } else {
+            try? await Task.sleep(for: .seconds(366 * 86_400))
         }
     }
 
-    /// Each node expires invitations on its own clock, also while nobody looks.
+    /// Checks for expired invitations soon (a second, so that a burst of changes is
+    /// one check), unless a check is due sooner.
+    func wantExpiryCheck(in delay: Duration = .seconds(1)) {
+        timers.schedule(TimerKey(node: id, purpose: .expiry), at: .now + delay, .earliest) { [self] in await runExpiry() }
+    }
+
+    /// Each node expires invitations on its own clock, also while nobody looks: at
+    /// the next time one falls due (read from the store), looked at again at least
+    /// every 5 minutes while one can (a wall clock that jumps is caught up), and
+    /// not at all while none can.
     func runExpiry() async {
-        while !Task.isCancelled {
-            do {
+        do {
+            let next = try await store.read { try $0.nextExpiry() }
+            guard let next else { return }
+            let wait = next.timeIntervalSince(now())
+            if wait <= 0 {
                 try await expireDue()
-            } catch {
-                logger.error("expiry failed", metadata: ["error": "\(error)"])
+                wantExpiryCheck(in: .zero)
+            } else {
+                wantExpiryCheck(in: .milliseconds(Int(min(wait, 300) * 1000) + 1))
             }
-            try? await Task.sleep(for: .seconds(15))
+        } catch {
+            logger.error("expiry failed", metadata: ["error": "\(error)"])
+            wantExpiryCheck(in: .seconds(15))
         }
     }
 }

@@ -62,6 +62,17 @@ extension StoreTransaction {
         return try InvitationRecord.filter(atStart || atEnd).fetchAll(db).map { try $0.domain() }
     }
 
+    /// When the next invitation falls due for expiry (the soonest start of one that
+    /// expires at its start, or end of one that expires at its end); nil when none can.
+    public func nextExpiry() throws -> Date? {
+        let status = Column("status")
+        let start = try InvitationRecord.filter(InvitationStatus.expiringAtStart.map(\.rawValue).contains(status))
+            .select(min(Column("start_time")), as: Double.self).fetchOne(db)
+        let end = try InvitationRecord.filter(InvitationStatus.expiringAtEnd.map(\.rawValue).contains(status))
+            .select(min(Column("end_time")), as: Double.self).fetchOne(db)
+        return [start, end].compactMap { $0 }.min().map(Date.init(timeIntervalSince1970:))
+    }
+
     // MARK: Meetings
 
     public func save(_ meeting: Meeting) throws {

@@ -26,22 +26,23 @@ extension PenPals {
             }
             NodeBootstrap.prepareKeys(config)
             var services: [any Service] = []
-            // The nodes of this process reach each other without HTTP (contract §7.1).
-            let host: HostTransport
+            // The nodes of this process reach each other without HTTP (contract §7.1)
+            // and share one set of timers.
+            let host: NodeHost
             do {
-                host = HostTransport(nodes: try selected.map { try NodeBootstrap.nodeID(of: $0, in: config) })
+                host = NodeHost(nodes: try selected.map { try NodeBootstrap.nodeID(of: $0, in: config) })
             } catch {
                 throw fail("\(error)", code: 2)
             }
+            services.append(host.service)
             for nodeConfig in selected {
                 let logger = Logger(label: "penpals.\(nodeConfig.name)")
                 let node: ClassroomNode
                 do {
-                    node = try await NodeBootstrap.makeNode(nodeConfig, in: config, logger: logger, transport: host)
+                    node = try await NodeBootstrap.makeNode(nodeConfig, in: config, logger: logger, host: host)
                 } catch {
                     throw fail("\(error)", code: 2)
                 }
-                host.register(node)
                 let url = nodeConfig.url.absoluteString
                 let token = node.settings.apiToken
                 let name = nodeConfig.name

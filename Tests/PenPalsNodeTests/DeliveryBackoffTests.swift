@@ -36,8 +36,7 @@ struct DeliveryBackoffTests {
     static func channel(to transport: some PeerTransport) async throws -> (ClassroomNode, NodeKey, Task<Void, Never>) {
         let keyB = NodeKey.generate()
         let node = try await ClassroomNode.lone(key: NodeKey.generate(), peer: keyB, transport: transport, jitter: { _ in 30 })
-        let peer = try #require(node.directory.peers[keyB.id])
-        return (node, keyB, Task { await node.runChannel(to: peer) })
+        return (node, keyB, Task { await node.runBackground() })
     }
 
     @Test func newEventsWaitForTheBackoffButContactFromThePeerEndsIt() async throws {

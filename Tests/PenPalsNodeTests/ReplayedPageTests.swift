@@ -52,8 +52,7 @@ struct ReplayedPageTests {
         #expect(received == 1, "the page's one event applied once")
 
         // The channel goes on to push its own outbox.
-        let directoryPeer = try #require(node.directory.peers[keyB.id])
-        let channel = Task { await node.runChannel(to: directoryPeer) }
+        let channel = Task { await node.runBackground() }
         defer { channel.cancel() }
         try await eventually("the outbox is pushed", timeout: .seconds(3)) { peer.pushes.withLock { $0 } >= 1 }
         try await eventually("and acknowledged", timeout: .seconds(3)) {

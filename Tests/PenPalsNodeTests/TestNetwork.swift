@@ -99,7 +99,7 @@ final class TestNetwork: Sendable {
     @discardableResult
     func start(_ name: String, now: @escaping @Sendable () -> Date = Date.init,
                uptime: @escaping @Sendable () -> ContinuousClock.Instant = { .now },
-               host: HostTransport? = nil,
+               host: NodeHost? = nil,
                configure: @Sendable (inout NodeSettings) -> Void = { _ in }) async throws -> ClassroomNode {
         let me = member(name)
         try FileManager.default.createDirectory(at: me.dataDir, withIntermediateDirectories: true)
@@ -114,8 +114,9 @@ final class TestNetwork: Sendable {
         let wanted = ProcessInfo.processInfo.environment["PENPALS_TEST_LOG"]
         logger.logLevel = wanted.map { Logger.Level(rawValue: $0) ?? .debug } ?? .critical
         let store = try NodeStore(path: me.dataDir.appendingPathComponent("penpals.sqlite").path)
-        let node = try await ClassroomNode(settings: settings, store: store, logger: logger, now: now, uptime: uptime, transport: host)
-        host?.register(node)
+        let node = try await ClassroomNode(settings: settings, store: store, logger: logger, now: now, uptime: uptime,
+                                           transport: host?.transport, timers: host?.timers)
+        host?.transport.register(node)
         let (started, continuation) = AsyncStream.makeStream(of: Int.self)
         let service = NodeService(node: node, host: "127.0.0.1", port: me.port) { continuation.yield($0) }
         let task = Task {
