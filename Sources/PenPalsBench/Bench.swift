@@ -79,10 +79,10 @@ struct Bench {
         let a = classroom(keyA, "a", port: port), b = classroom(keyB, "b", port: 9)
         let storeA = try NodeStore(path: folder.appendingPathComponent("a.sqlite").path)
         let storeB = try NodeStore(path: folder.appendingPathComponent("b.sqlite").path)
-        let nodeA = try await ClassroomNode(settings: NodeSettings(local: a, key: keyA, apiToken: "a", timezone: .gmt, peers: [b], webex: nil),
+        let nodeA = try await ClassroomNode.open(settings: NodeSettings(local: a, key: keyA, apiToken: "a", timezone: .gmt, peers: [b], webex: nil),
                                             store: storeA, logger: quiet)
         let counter = CountingTransport()
-        let nodeB = try await ClassroomNode(settings: NodeSettings(local: b, key: keyB, apiToken: "b", timezone: .gmt, peers: [a], webex: nil),
+        let nodeB = try await ClassroomNode.open(settings: NodeSettings(local: b, key: keyB, apiToken: "b", timezone: .gmt, peers: [a], webex: nil),
                                             store: storeB, logger: quiet, transport: counter)
         let server = Task { try await NodeService(node: nodeA, host: "127.0.0.1", port: port, background: false).run() }
         defer { server.cancel() }
@@ -201,7 +201,7 @@ struct Bench {
         let senders = [NodeKey.generate(), NodeKey.generate()]
         let receiver = classroom(receiverKey, "r", port: 9)
         let store = try NodeStore(path: folder.appendingPathComponent("ingest-\(batch)-\(inFlight).sqlite").path)
-        let node = try await ClassroomNode(
+        let node = try await ClassroomNode.open(
             settings: NodeSettings(local: receiver, key: receiverKey, apiToken: "r", timezone: .gmt,
                                    peers: senders.enumerated().map { classroom($1, "s\($0)", port: 9) }, webex: nil),
             store: store, logger: quiet)

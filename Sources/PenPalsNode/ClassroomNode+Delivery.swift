@@ -27,19 +27,16 @@ extension ClassroomNode {
     /// and, for a peer of this one (which hears of every change as it is made), a push
     /// of what its outbox holds and a sync where the last run left a gap.
     func startChannels() async {
-        let states = (try? await store.read { tx in
-            try self.directory.orderedPeers.map { peer -> (NodeID, PeerState?, Int) in
-                let id = peer.classroom.id
-                return (id, try tx.peer(id), try tx.highestReceived(from: id))
+        for peer in directory.orderedPeers where !transport.runsHere(peer.classroom.id) {
+            wantSync(peer.classroom.id)
+        }
+        do {
+            for channel in try await store.read({ try $0.channelsToResume() }) where transport.runsHere(channel.peer) {
+                if channel.gap { wantSync(channel.peer) }
+                if channel.outbox { wantPush(channel.peer) }
             }
-        }) ?? []
-        for (peer, state, highest) in states {
-            if !transport.runsHere(peer) {
-                wantSync(peer)
-            } else if let state {
-                if highest > state.applied { wantSync(peer) }
-                if state.acked < state.sent { wantPush(peer) }
-            }
+        } catch {
+            logger.error("the channels to resume could not be read", metadata: ["error": "\(error)"])
         }
     }
 
@@ -90,7 +87,7 @@ extension ClassroomNode {
     /// left to do now. Failures back off exponentially with jitter. At most one run per
     /// channel at a time; what is asked meanwhile is done by the run in progress.
     func runChannel(to peerID: NodeID) async {
-        guard let peer = directory.peers[peerID] else { return }
+        guard let peer = directory.peer(id: peerID) else { return }
         let started = channels.withLock { channels -> Bool in
             guard channels[peerID]?.running != true else { return false }
             channels[peerID, default: ChannelState()].running = true
@@ -370,7 +367,7 @@ extension ClassroomNode {
     /// Checks a sync request and believes its clock; returns who asked, that clock and
     /// the pair's counters as the acknowledgement left them.
     private func acknowledgeSyncRequest(_ envelope: SignedEnvelope) async throws -> (NodeID, PairClock, PeerState) {
-        let (message, clock) = try ClockMessage.open(envelope, expectedAuthor: nil, localID: id) { self.directory.peers[$0] != nil }
+        let (message, clock) = try ClockMessage.open(envelope, expectedAuthor: nil, localID: id) { self.directory.trusts($0) }
         guard message.v == EventPayload.version else {
             throw ChannelRefusal.badVersion(message.v)
         }

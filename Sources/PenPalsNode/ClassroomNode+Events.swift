@@ -35,7 +35,7 @@ extension ClassroomNode {
     func withoutStoredRepeats(_ envelopes: [SignedEnvelope]) async throws -> (fresh: [SignedEnvelope], repeatAuthor: NodeID?) {
         let payloads = envelopes.map { try? WireJSON.decode(EventPayload.self, from: $0.payload) }
         guard let author = payloads.first??.from, payloads.allSatisfy({ $0?.from == author && $0?.to == id }),
-              directory.peers[author] != nil else { return (envelopes, nil) }
+              directory.trusts(author) else { return (envelopes, nil) }
         let seqs = payloads.compactMap { $0?.seq }
         guard let low = seqs.min(), let high = seqs.max(), high - low < 100_000 else { return (envelopes, nil) }
         let localID = id

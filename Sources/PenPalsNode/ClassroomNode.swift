@@ -11,7 +11,12 @@ public struct NodeSettings: Sendable {
     public var key: NodeKey
     public var apiToken: String
     public var timezone: TimeZone
-    public var peers: [Classroom]
+    /// The classrooms this node trusts (every one of `roster` but itself).
+    public var roster: Roster
+    public var peers: [Classroom] {
+        get { roster.ordered.filter { $0.id != local.id } }
+        set { roster = Roster(newValue) }
+    }
     public var webex: WebexSettings?
     /// How long `accept` waits for the sender's meeting before answering 202.
     public var acceptWait: Duration = .seconds(10)
@@ -46,11 +51,16 @@ public struct NodeSettings: Sendable {
     public var heldBeyondGapBytes = 16 << 20
 
     public init(local: Classroom, key: NodeKey, apiToken: String, timezone: TimeZone, peers: [Classroom], webex: WebexSettings?) {
+        self.init(local: local, key: key, apiToken: apiToken, timezone: timezone, roster: Roster(peers), webex: webex)
+    }
+
+    /// - Parameter roster: the classrooms of the config file, shared by its nodes (this one may be among them).
+    public init(local: Classroom, key: NodeKey, apiToken: String, timezone: TimeZone, roster: Roster, webex: WebexSettings?) {
         self.local = local
         self.key = key
         self.apiToken = apiToken
         self.timezone = timezone
-        self.peers = peers
+        self.roster = roster
         self.webex = webex
     }
 }
@@ -106,18 +116,18 @@ public final class ClassroomNode: Sendable {
     ///   - jitter: picks a backoff delay within a range.
     ///   - uptime: the monotonic clock beside `now` (the simulation derives both from its own time).
     ///   - timers: the host's timers, when the node runs beside others; its own unless given.
-    public init(settings: NodeSettings, store: NodeStore, logger: Logger, now: @escaping @Sendable () -> Date = Date.init,
-                uptime: @escaping @Sendable () -> ContinuousClock.Instant = { .now },
-                transport: (any PeerTransport)? = nil, meetingHost: (any MeetingHost)? = nil,
-                timers: Timers? = nil,
-                jitter: @escaping @Sendable (ClosedRange<Double>) -> Double = { Double.random(in: $0) }) async throws {
+    ///
+    /// No I/O: `open` builds a node and brings its store's peers up to date.
+    init(settings: NodeSettings, store: NodeStore, logger: Logger, now: @escaping @Sendable () -> Date,
+         uptime: @escaping @Sendable () -> ContinuousClock.Instant, transport: (any PeerTransport)?,
+         meetingHost: (any MeetingHost)?, timers: Timers?, jitter: @escaping @Sendable (ClosedRange<Double>) -> Double) {
         self.settings = settings
         self.store = store
         self.logger = logger
         self.now = now
         self.uptime = uptime
         self.jitter = jitter
-        self.directory = try Directory(local: settings.local, key: settings.key, peers: settings.peers)
+        self.directory = Directory(local: settings.local, key: settings.key, roster: settings.roster)
         self.transport = transport ?? PeerClient()
         self.timers = timers ?? Timers()
         self.ownsTimers = timers == nil
@@ -132,12 +142,29 @@ public final class ClassroomNode: Sendable {
             self.webex = nil
         }
         self.meetingHost = meetingHost ?? webex
-        let peers = directory.orderedPeers.map(\.classroom)
-        try await store.write { tx in
-            for peer in peers {
-                try tx.upsertPeer(id: peer.id, name: peer.name, displayName: peer.displayName, url: peer.url.absoluteString)
-            }
+    }
+
+    /// A node on `store`, whose peer table is first brought up to date with the
+    /// trusted classrooms (names and URLs; the pairs' counters are kept).
+    /// - Parameters:
+    ///   - transport: how peers are reached; HTTP unless given.
+    ///   - meetingHost: where meetings are made; the WebEx account of `settings.webex` unless given.
+    ///   - jitter: picks a backoff delay within a range.
+    ///   - uptime: the monotonic clock beside `now` (the simulation derives both from its own time).
+    ///   - timers: the host's timers, when the node runs beside others; its own unless given.
+    public static func open(settings: NodeSettings, store: NodeStore, logger: Logger, now: @escaping @Sendable () -> Date = Date.init,
+                            uptime: @escaping @Sendable () -> ContinuousClock.Instant = { .now },
+                            transport: (any PeerTransport)? = nil, meetingHost: (any MeetingHost)? = nil,
+                            timers: Timers? = nil,
+                            jitter: @escaping @Sendable (ClosedRange<Double>) -> Double = { Double.random(in: $0) }) async throws -> ClassroomNode {
+        let node = ClassroomNode(settings: settings, store: store, logger: logger, now: now, uptime: uptime, transport: transport,
+                                 meetingHost: meetingHost, timers: timers, jitter: jitter)
+        let peers = node.directory.orderedPeers.map {
+            StoreTransaction.PeerName(id: $0.classroom.id, name: $0.classroom.name, displayName: $0.classroom.displayName,
+                                      url: $0.classroom.url.absoluteString)
         }
+        try await store.write { tx in try tx.syncPeers(peers) }
+        return node
     }
 
     /// What must happen once a transaction has committed.

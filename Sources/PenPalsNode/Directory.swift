@@ -1,5 +1,6 @@
 import Foundation
 public import PenPalsCore
+import Synchronization
 
 /// A classroom this node knows: itself or a trusted peer.
 public struct Classroom: Sendable, Equatable {
@@ -20,39 +21,72 @@ public struct Classroom: Sendable, Equatable {
     }
 }
 
-/// Who this node is and whom it trusts, with one channel cipher per peer
-/// (the Curve25519 conversion is done once, not per event).
-struct Directory: Sendable {
+/// The classrooms of one config file (its nodes and its `[[peers]]`), by id and by
+/// name: made once and shared by every node of the file, which trusts all of them
+/// but itself. A thousand co-hosted classrooms hold one roster, not a thousand.
+public final class Roster: Sendable {
+    let byID: [NodeID: Classroom]
+    /// By name.
+    let ordered: [Classroom]
+
+    public init(_ classrooms: [Classroom]) {
+        var byID: [NodeID: Classroom] = [:]
+        for classroom in classrooms { byID[classroom.id] = classroom }
+        self.byID = byID
+        self.ordered = byID.values.sorted { $0.name < $1.name }
+    }
+}
+
+/// Who this node is and whom it trusts (everyone of its roster but itself), with a
+/// channel cipher per peer made the first time the channel is used (the Curve25519
+/// conversion is done once, not per event, and not for pairs that never talk).
+final class Directory: Sendable {
     struct Peer: Sendable {
         var classroom: Classroom
-        var cipher: ChannelCipher
     }
 
     let local: Classroom
-    let peers: [NodeID: Peer]
-    let orderedPeers: [Peer]
+    private let key: NodeKey
+    private let roster: Roster
+    private let ciphers = Mutex<[NodeID: ChannelCipher]>([:])
 
-    init(local: Classroom, key: NodeKey, peers: [Classroom]) throws {
+    init(local: Classroom, key: NodeKey, roster: Roster) {
         self.local = local
-        var byID: [NodeID: Peer] = [:]
-        for classroom in peers where classroom.id != local.id {
-            byID[classroom.id] = Peer(classroom: classroom, cipher: try ChannelCipher(local: key, peer: classroom.id))
-        }
-        self.peers = byID
-        self.orderedPeers = byID.values.sorted { $0.classroom.name < $1.classroom.name }
+        self.key = key
+        self.roster = roster
     }
 
-    func cipher(for id: NodeID) -> ChannelCipher? { peers[id]?.cipher }
+    /// A trusted peer by node id.
+    func peer(id: NodeID) -> Peer? {
+        guard id != local.id, let classroom = roster.byID[id] else { return nil }
+        return Peer(classroom: classroom)
+    }
+
+    func trusts(_ id: NodeID) -> Bool { id != local.id && roster.byID[id] != nil }
+
+    /// Every peer, by name.
+    var orderedPeers: [Peer] {
+        roster.ordered.compactMap { $0.id == local.id ? nil : Peer(classroom: $0) }
+    }
+
+    func cipher(for id: NodeID) -> ChannelCipher? {
+        guard trusts(id) else { return nil }
+        if let made = ciphers.withLock({ $0[id] }) { return made }
+        // A peer id that is no Ed25519 point has no channel.
+        guard let made = try? ChannelCipher(local: key, peer: id) else { return nil }
+        ciphers.withLock { $0[id] = made }
+        return made
+    }
 
     /// A peer by node id or by name.
     func peer(_ idOrName: String) -> Peer? {
-        if let id = NodeID(idOrName), let peer = peers[id] { return peer }
+        if let id = NodeID(idOrName), let peer = peer(id: id) { return peer }
         return orderedPeers.first { $0.classroom.name == idOrName }
     }
 
     /// The display name of any classroom this node knows, never a node id where a name is known.
     func displayName(of id: NodeID) -> String {
         if id == local.id { return local.displayName }
-        return peers[id]?.classroom.displayName ?? "Unknown classroom"
+        return roster.byID[id]?.displayName ?? "Unknown classroom"
     }
 }

@@ -29,21 +29,29 @@ public enum NodeBootstrap {
         return id
     }
 
-    /// Everything `node` needs, with every other node of the file and every `[[peers]]` entry as peers.
-    public static func settings(for node: NodeConfig, in config: PenPalsConfig) throws -> NodeSettings {
+    /// Every classroom of the file, its nodes and its `[[peers]]`: what each of its nodes
+    /// trusts (but itself). Made once for all the nodes one process runs.
+    public static func roster(of config: PenPalsConfig) throws -> Roster {
+        var classrooms: [Classroom] = []
+        for other in config.nodes {
+            classrooms.append(Classroom(id: try nodeID(of: other, in: config), name: other.name, displayName: other.displayName,
+                                        url: other.url, timezone: other.timezone))
+        }
+        for peer in config.peers {
+            classrooms.append(Classroom(id: peer.publicKey, name: peer.name, displayName: peer.displayName ?? peer.name, url: peer.url))
+        }
+        return Roster(classrooms)
+    }
+
+    /// Everything `node` needs, with every other node of the file and every `[[peers]]`
+    /// entry as peers (`roster`, when the caller made it already).
+    public static func settings(for node: NodeConfig, in config: PenPalsConfig, roster: Roster? = nil) throws -> NodeSettings {
         let files = NodeFiles(dataDir: node.dataDir)
         let key = try files.prepare()
         if let declared = node.publicKey, declared != key.id {
             throw Failure(description: "error: \(config.displayPath): \(config.keyPath(of: node)).public_key: it does not match the key in \(files.keyFile.path). Remove public_key or set it to \(key.id).")
         }
-        var peers: [Classroom] = []
-        for other in config.nodes where other.name != node.name {
-            let id = try nodeID(of: other, in: config)
-            peers.append(Classroom(id: id, name: other.name, displayName: other.displayName, url: other.url, timezone: other.timezone))
-        }
-        for peer in config.peers {
-            peers.append(Classroom(id: peer.publicKey, name: peer.name, displayName: peer.displayName ?? peer.name, url: peer.url))
-        }
+        let roster = try roster ?? Self.roster(of: config)
         guard let zone = TimeZone(identifier: node.timezone) else {
             throw Failure(description: "error: \(config.displayPath): \(config.keyPath(of: node)).timezone: unknown time zone. Use an IANA zone such as \"Europe/Oslo\".")
         }
@@ -51,7 +59,7 @@ public enum NodeBootstrap {
             WebexSettings(apiBase: $0.apiBase, authorizeURL: $0.authorizeURL, clientID: $0.clientID, clientSecret: $0.clientSecret)
         }
         var settings = NodeSettings(local: Classroom(id: key.id, name: node.name, displayName: node.displayName, url: node.url),
-                                    key: key, apiToken: try files.apiToken(), timezone: zone, peers: peers, webex: webex)
+                                    key: key, apiToken: try files.apiToken(), timezone: zone, roster: roster, webex: webex)
         settings.syncInterval = .seconds(config.syncInterval)
         // How long a WebEx call may take before it counts as lost (default 30 s).
         if let seconds = ProcessInfo.processInfo.environment["PENPALS_WEBEX_TIMEOUT"].flatMap(Double.init), seconds > 0 {
@@ -62,10 +70,11 @@ public enum NodeBootstrap {
 
     /// Opens the node's database and builds the node, as one of `host`'s classrooms
     /// (its peers of the same process reached without HTTP, its work on the host's timers).
-    public static func makeNode(_ node: NodeConfig, in config: PenPalsConfig, logger: Logger, host: NodeHost) async throws -> ClassroomNode {
-        let settings = try settings(for: node, in: config)
+    public static func makeNode(_ node: NodeConfig, in config: PenPalsConfig, roster: Roster, logger: Logger,
+                                host: NodeHost) async throws -> ClassroomNode {
+        let settings = try settings(for: node, in: config, roster: roster)
         let store = try NodeStore(path: NodeFiles(dataDir: node.dataDir).databaseFile.path)
-        let made = try await ClassroomNode(settings: settings, store: store, logger: logger, transport: host.transport, timers: host.timers)
+        let made = try await ClassroomNode.open(settings: settings, store: store, logger: logger, transport: host.transport, timers: host.timers)
         host.transport.register(made)
         return made
     }

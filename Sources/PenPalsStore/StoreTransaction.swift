@@ -22,6 +22,35 @@ public struct StoreTransaction {
         }
     }
 
+    /// A trusted peer as the config names it.
+    public struct PeerName: Sendable, Equatable {
+        public var id: NodeID
+        public var name: String
+        public var displayName: String
+        public var url: String
+
+        public init(id: NodeID, name: String, displayName: String, url: String) {
+            (self.id, self.name, self.displayName, self.url) = (id, name, displayName, url)
+        }
+    }
+
+    /// Brings the peer table up to date with `peers`: adds the new ones, renames or
+    /// moves the changed ones (keeping the pairs' counters), and writes nothing for
+    /// the rest, read in one statement: a node of a thousand-classroom file starts
+    /// with a read, not a thousand updates.
+    public func syncPeers(_ peers: [PeerName]) throws {
+        struct Names: Equatable { var name, displayName, url: String }
+        var stored: [String: Names] = [:]
+        stored.reserveCapacity(peers.count)
+        let rows = try RawStatement(db, sql: "SELECT node_id, name, display_name, url FROM peer")
+        while try rows.next() {
+            stored[rows.text(0) ?? ""] = Names(name: rows.text(1) ?? "", displayName: rows.text(2) ?? "", url: rows.text(3) ?? "")
+        }
+        for peer in peers where stored[peer.id.rawValue] != Names(name: peer.name, displayName: peer.displayName, url: peer.url) {
+            try upsertPeer(id: peer.id, name: peer.name, displayName: peer.displayName, url: peer.url)
+        }
+    }
+
     public func peer(_ id: NodeID) throws -> PeerState? {
         // Read for every request and every event sent: by column position, not through GRDB's rows.
         let row = try RawStatement(db, sql: Self.selectPeer)
@@ -218,6 +247,21 @@ public struct StoreTransaction {
     }
 
     /// Highest `seq` stored (applied or waiting) of channel `peer` → self.
+    /// The channels a restart must resume, in one statement: the peers with events not
+    /// yet acknowledged (`outbox`) or with events received beyond a gap (`gap`).
+    public func channelsToResume() throws -> [(peer: NodeID, outbox: Bool, gap: Bool)] {
+        let rows = try RawStatement(db, sql: """
+            SELECT node_id, sent, acked, applied, (SELECT MAX(seq) FROM event WHERE author = peer.node_id) FROM peer
+            """)
+        var found: [(peer: NodeID, outbox: Bool, gap: Bool)] = []
+        while try rows.next() {
+            let outbox = rows.int(2) < rows.int(1)
+            let gap = !rows.isNull(4) && rows.int(4) > rows.int(3)
+            if outbox || gap, let id = NodeID(rows.text(0) ?? "") { found.append((id, outbox, gap)) }
+        }
+        return found
+    }
+
     public func highestReceived(from peer: NodeID) throws -> Int {
         try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM event WHERE author = ?"), arguments: [peer.rawValue]) ?? 0
     }

@@ -29,7 +29,9 @@ extension PenPals {
             // The nodes of this process reach each other without HTTP (contract §7.1)
             // and share one set of timers.
             let host: NodeHost
+            let roster: Roster
             do {
+                roster = try NodeBootstrap.roster(of: config)
                 host = NodeHost(nodes: try selected.map { try NodeBootstrap.nodeID(of: $0, in: config) })
             } catch {
                 throw fail("\(error)", code: 2)
@@ -39,7 +41,7 @@ extension PenPals {
                 let logger = Logger(label: "penpals.\(nodeConfig.name)")
                 let node: ClassroomNode
                 do {
-                    node = try await NodeBootstrap.makeNode(nodeConfig, in: config, logger: logger, host: host)
+                    node = try await NodeBootstrap.makeNode(nodeConfig, in: config, roster: roster, logger: logger, host: host)
                 } catch {
                     throw fail("\(error)", code: 2)
                 }

@@ -13,7 +13,7 @@ extension ClassroomNode {
         let b = Classroom(id: peer.id, name: "b", displayName: "B", url: URL(string: "http://127.0.0.1:9")!)
         var logger = Logger(label: "lone")
         logger.logLevel = .critical
-        return try await ClassroomNode(settings: NodeSettings(local: a, key: key, apiToken: "t", timezone: .gmt, peers: [b], webex: nil),
+        return try await ClassroomNode.open(settings: NodeSettings(local: a, key: key, apiToken: "t", timezone: .gmt, peers: [b], webex: nil),
                                        store: try NodeStore(), logger: logger, transport: transport, jitter: jitter)
     }
 }

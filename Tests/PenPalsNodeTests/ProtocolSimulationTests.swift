@@ -144,7 +144,7 @@ final class Simulation: Sendable {
         settings.acceptWait = .zero  // no waiting in real time: the scheduler decides what happens next
         var logger = Logger(label: "sim.n\(index)")
         logger.logLevel = verbose ? .info : .critical
-        let node = try await ClassroomNode(
+        let node = try await ClassroomNode.open(
             settings: settings, store: stores[index], logger: logger,
             now: { self.now },
             // The monotonic clock follows the simulated one, so that replays stay exact.
@@ -214,11 +214,11 @@ final class Simulation: Sendable {
                 note("\(step): n\(a) cancel refused: \((error as? APIError)?.code ?? "\(error)")")
             }
         case 37..<57:
-            guard let node = node(a), let peer = node.directory.peers[keys[b].id] else { return note("\(step): n\(a) is down") }
+            guard let node = node(a), let peer = node.directory.peer(id: keys[b].id) else { return note("\(step): n\(a) is down") }
             let pushed = (try? await node.pushOutbox(to: peer)).map(String.init) ?? "failed"
             note("\(step): n\(a) pushes to n\(b): \(pushed)")
         case 57..<67:
-            guard let node = node(a), let peer = node.directory.peers[keys[b].id] else { return note("\(step): n\(a) is down") }
+            guard let node = node(a), let peer = node.directory.peer(id: keys[b].id) else { return note("\(step): n\(a) is down") }
             let report = (try? await node.sync(with: peer)).map { "sent \($0.sent) received \($0.received)" } ?? "failed"
             note("\(step): n\(a) syncs with n\(b): \(report)")
         case 67..<72:

@@ -114,7 +114,7 @@ final class TestNetwork: Sendable {
         let wanted = ProcessInfo.processInfo.environment["PENPALS_TEST_LOG"]
         logger.logLevel = wanted.map { Logger.Level(rawValue: $0) ?? .debug } ?? .critical
         let store = try NodeStore(path: me.dataDir.appendingPathComponent("penpals.sqlite").path)
-        let node = try await ClassroomNode(settings: settings, store: store, logger: logger, now: now, uptime: uptime,
+        let node = try await ClassroomNode.open(settings: settings, store: store, logger: logger, now: now, uptime: uptime,
                                            transport: host?.transport, timers: host?.timers)
         host?.transport.register(node)
         let (started, continuation) = AsyncStream.makeStream(of: Int.self)

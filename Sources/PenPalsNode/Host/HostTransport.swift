@@ -24,17 +24,12 @@ public final class HostTransport: PeerTransport {
         self.remote = remote
     }
 
-    /// Makes `node` (one of `nodes`) reachable by the others, and tells those already
-    /// here that it is: they push to it what waited meanwhile.
+    /// Makes `node` (one of `nodes`) reachable by the others. A node that tried to
+    /// reach it before (and was told it is starting) backs off briefly and tries again;
+    /// `penpals serve` registers every node before any starts.
     public func register(_ node: ClassroomNode) {
         precondition(coHosted.contains(node.id), "\(node.id) is not one of this host's nodes")
-        let others = nodes.withLock { nodes -> [ClassroomNode] in
-            nodes[node.id] = node
-            return Array(nodes.values)
-        }
-        for other in others where other !== node && other.directory.peers[node.id] != nil {
-            other.noteContact(with: node.id)
-        }
+        nodes.withLock { $0[node.id] = node }
     }
 
     public func runsHere(_ peer: NodeID) -> Bool {
