@@ -147,10 +147,10 @@ extension ClassroomNode {
         return try await store.read { try $0.invitations(query, localID: localID) }
     }
 
-    public func meetings(all: Bool) async throws -> [Meeting] {
+    public func meetings(all: Bool, page: ListPage = ListPage(limit: nil, before: nil)) async throws -> Paged<Meeting> {
         try await expireDue()
         let time = now()
-        return try await store.read { try $0.meetings(notEndedBy: all ? nil : time) }
+        return try await store.read { try $0.meetings(notEndedBy: all ? nil : time, page: page) }
     }
 
     public func meeting(_ id: UUID) async throws -> Meeting? {

@@ -179,13 +179,14 @@ extension ClassroomNode {
     }
 
     /// Invitations with their meetings, read in one transaction.
-    func invitationViews(_ query: PenPalsStore.InvitationQuery) async throws -> [InvitationView] {
+    func invitationViews(_ query: PenPalsStore.InvitationQuery, page: ListPage = ListPage(limit: nil, before: nil)) async throws -> Paged<InvitationView> {
         try await expireDue()
         let localID = id
-        let rows = try await store.read { tx in
-            try tx.invitations(query, localID: localID).map { ($0, try tx.meeting(forInvitation: $0.id)) }
+        let (rows, next) = try await store.read { tx in
+            let found = try tx.invitations(query, localID: localID, page: page)
+            return (try found.items.map { ($0, try tx.meeting(forInvitation: $0.id)) }, found.next)
         }
-        return rows.map { view($0.0, meeting: $0.1) }
+        return Paged(items: rows.map { view($0.0, meeting: $0.1) }, next: next)
     }
 
     func statusView() async throws -> StatusView {

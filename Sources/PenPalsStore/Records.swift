@@ -235,9 +235,12 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case unknownPeer(String)
     /// The disk of the database (its path) has no room for a write; nothing of it was stored.
     case diskFull(String)
+    /// A list's `before` names no item of it (its id, as stored).
+    case unknownListItem(String)
 
     public var description: String {
         switch self {
+        case .unknownListItem(let id): "no item \(id) to go on after"
         case .diskFull(let path): "the disk of \(path) is full"
         case .corrupt(let what): "the stored \(what) cannot be read"
         case .unknownPeer(let id): "\(id) is not a known peer"

@@ -15,6 +15,30 @@ public struct InvitationQuery: Sendable, Equatable {
     }
 }
 
+/// A page of a list: at most `limit` items, those after the item `before` in the
+/// list's order (contract §7.1); nil `limit`: all of them.
+public struct ListPage: Sendable, Equatable {
+    public var limit: Int?
+    public var before: UUID?
+
+    public init(limit: Int?, before: UUID?) {
+        self.limit = limit
+        self.before = before
+    }
+}
+
+/// What a page holds, and the id to pass as `before` for the next one (nil exactly
+/// when no item follows).
+public struct Paged<Item: Sendable>: Sendable {
+    public var items: [Item]
+    public var next: UUID?
+
+    public init(items: [Item], next: UUID?) {
+        self.items = items
+        self.next = next
+    }
+}
+
 extension StoreTransaction {
     // MARK: Invitations
 
@@ -38,7 +62,20 @@ extension StoreTransaction {
 
     /// Newest first, ties by id ascending.
     public func invitations(_ query: InvitationQuery, localID: NodeID) throws -> [Invitation] {
+        try invitations(query, localID: localID, page: ListPage(limit: nil, before: nil)).items
+    }
+
+    /// One page of `invitations(_:localID:)`, newest first, ties by id ascending; a
+    /// page goes on after its `before` wherever that invitation stands now.
+    public func invitations(_ query: InvitationQuery, localID: NodeID, page: ListPage) throws -> Paged<Invitation> {
         var request = InvitationRecord.all()
+        if let before = page.before {
+            let key = before.lowercasedString
+            guard let created = try Double.fetchOne(db, sql: "SELECT created_at FROM invitation WHERE id = ?", arguments: [key]) else {
+                throw StoreError.unknownListItem(key)
+            }
+            request = request.filter(Column("created_at") < created || (Column("created_at") == created && Column("id") > key))
+        }
         switch query.box {
         case .received: request = request.filter(Column("receiver_id") == localID.rawValue)
         case .sent: request = request.filter(Column("sender_id") == localID.rawValue)
@@ -47,7 +84,16 @@ extension StoreTransaction {
         if let statuses = query.statuses {
             request = request.filter(statuses.map(\.rawValue).contains(Column("status")))
         }
-        return try request.order(Column("created_at").desc, Column("id").asc).fetchAll(db).map { try $0.domain() }
+        request = request.order(Column("created_at").desc, Column("id").asc)
+        if let limit = page.limit { request = request.limit(limit + 1) }
+        return try Self.paged(request.fetchAll(db).map { try $0.domain() }, limit: page.limit, id: \.id)
+    }
+
+    /// The first `limit` of `items` (one more was read to know whether any follows).
+    static func paged<Item>(_ items: [Item], limit: Int?, id: (Item) -> UUID) -> Paged<Item> {
+        guard let limit, items.count > limit else { return Paged(items: items, next: nil) }
+        let page = Array(items.prefix(limit))
+        return Paged(items: page, next: page.last.map(id))
     }
 
     /// Invitations whose time may have run out at `now` on this node's clock: in a
@@ -98,6 +144,11 @@ extension StoreTransaction {
     /// Meetings soonest first: those not yet over at `now`, or all of them.
     /// Meetings of cancelled invitations are left out.
     public func meetings(notEndedBy now: Date?) throws -> [Meeting] {
+        try meetings(notEndedBy: now, page: ListPage(limit: nil, before: nil)).items
+    }
+
+    /// One page of the scheduled meetings, soonest first, ties by id ascending.
+    public func meetings(notEndedBy now: Date?, page: ListPage) throws -> Paged<Meeting> {
         var sql = """
             SELECT meeting.* FROM meeting JOIN invitation ON invitation.id = meeting.invitation_id
             WHERE invitation.status = 'scheduled'
@@ -105,10 +156,22 @@ extension StoreTransaction {
         var arguments: StatementArguments = []
         if let now {
             sql += " AND meeting.end_time > ?"
-            arguments = [now.timeIntervalSince1970]
+            arguments += [now.timeIntervalSince1970]
+        }
+        if let before = page.before {
+            let key = before.lowercasedString
+            guard let start = try Double.fetchOne(db, sql: "SELECT start_time FROM meeting WHERE id = ?", arguments: [key]) else {
+                throw StoreError.unknownListItem(key)
+            }
+            sql += " AND (meeting.start_time > ? OR (meeting.start_time = ? AND meeting.id > ?))"
+            arguments += [start, start, key]
         }
         sql += " ORDER BY meeting.start_time, meeting.id"
-        return try MeetingRecord.fetchAll(db, sql: sql, arguments: arguments).map(domain)
+        if let limit = page.limit {
+            sql += " LIMIT ?"
+            arguments += [limit + 1]
+        }
+        return try Self.paged(MeetingRecord.fetchAll(db, sql: sql, arguments: arguments).map(domain), limit: page.limit, id: \.id)
     }
 
     private func domain(_ record: MeetingRecord) throws -> Meeting {

@@ -109,6 +109,71 @@ struct InvitationStoreTests {
     }
 }
 
+@Suite("Lists in pages (contract §7.1)")
+struct ListPageTests {
+    /// Every page of a list, following `next`, as `read` answers them.
+    static func pages<Item>(limit: Int, _ read: (ListPage) async throws -> Paged<Item>) async throws -> [[Item]] {
+        var pages: [[Item]] = []
+        var before: UUID?
+        repeat {
+            let page = try await read(ListPage(limit: limit, before: before))
+            pages.append(page.items)
+            before = page.next
+            #expect(page.next == nil || page.items.count == limit, "a page short of its limit is the last")
+        } while before != nil && pages.count < 100
+        return pages
+    }
+
+    @Test("invitation pages, ties in created_at included, add up to the whole list in its order")
+    func invitations() async throws {
+        let f = try await StoreFixture()
+        // Eleven invitations, several created at the same moment (ordered by id then).
+        let invitations = (0..<11).map { index in
+            f.invitation(uuid(String(format: "%012d", 11 - index)), from: f.b.id, to: f.a.id, created: Double(index / 3))
+        }
+        try await f.save(invitations)
+        let local = f.a.id
+        let query = InvitationQuery(box: .received, statuses: nil)
+        let whole = try await f.store.read { try $0.invitations(query, localID: local) }.map(\.id)
+        #expect(whole.count == 11)
+        for limit in [1, 3, 4, 11, 12] {
+            let pages = try await Self.pages(limit: limit) { page in
+                try await f.store.read { try $0.invitations(query, localID: local, page: page) }
+            }
+            #expect(pages.flatMap { $0 }.map(\.id) == whole, "limit \(limit)")
+            #expect(pages.count == max(1, (11 + limit - 1) / limit), "limit \(limit)")
+        }
+        await #expect(throws: StoreError.unknownListItem(uuid("00000000ffff").lowercasedString)) {
+            try await f.store.read { try $0.invitations(query, localID: local, page: ListPage(limit: 2, before: uuid("00000000ffff"))) }
+        }
+    }
+
+    @Test("meeting pages add up to the whole list, soonest first")
+    func meetings() async throws {
+        let f = try await StoreFixture()
+        let invitations = (0..<7).map { index in
+            f.invitation(uuid(String(format: "%012d", index + 1)), from: f.a.id, to: f.b.id, status: .scheduled,
+                         start: t0.addingTimeInterval(Double(3600 * (index % 3 + 1))))
+        }
+        try await f.save(invitations)
+        try await f.store.write { tx in
+            for invitation in invitations {
+                try tx.save(Meeting(id: UUID(), invitationID: invitation.id, title: invitation.title, startTime: invitation.startTime,
+                                    endTime: invitation.endTime, webLink: "https://example.webex.com/j/1", webexMeetingID: "w",
+                                    creatorID: invitation.senderID, participants: [invitation.senderID, invitation.receiverID]))
+            }
+        }
+        let whole = try await f.store.read { try $0.meetings(notEndedBy: t0) }.map(\.id)
+        #expect(whole.count == 7)
+        for limit in [1, 2, 7] {
+            let pages = try await Self.pages(limit: limit) { page in
+                try await f.store.read { try $0.meetings(notEndedBy: t0, page: page) }
+            }
+            #expect(pages.flatMap { $0 }.map(\.id) == whole, "limit \(limit)")
+        }
+    }
+}
+
 @Suite("Meetings and jobs in the store")
 struct MeetingStoreTests {
     func meeting(_ f: StoreFixture, for invitation: Invitation, participants: [NodeID]? = nil) -> Meeting {

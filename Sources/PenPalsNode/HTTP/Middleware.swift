@@ -45,6 +45,8 @@ extension APIError {
         case let refusal as ChannelRefusal: return .from(refusal)
         case let error as ProtocolError: return .from(error)
         case let violation as MeetingRules.Violation: return .badRequest(violation.code, violation.message)
+        case StoreError.unknownListItem(let id):
+            return .badRequest("bad_before", "before \"\(id)\" is not the id of an item of this list; pass the next of the previous page.")
         case StoreError.diskFull(let path):
             logger.error("disk full: a write was refused", metadata: ["database": "\(path)"])
             return APIError(.serviceUnavailable, "disk_full",

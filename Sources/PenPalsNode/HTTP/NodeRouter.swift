@@ -37,7 +37,7 @@ struct APIRoutes {
         api.get("webex/invitations", use: invitations)
         api.get("webex/invitations/sent") { _, _ in
             struct Body: Encodable { var sentInvitations: [InvitationView]; enum CodingKeys: String, CodingKey { case sentInvitations = "sent_invitations" } }
-            return JSONResponse.make(Body(sentInvitations: try await node.invitationViews(.init(box: .sent, statuses: [.pending]))))
+            return JSONResponse.make(Body(sentInvitations: try await node.invitationViews(.init(box: .sent, statuses: [.pending])).items))
         }
         api.post("webex/invitations/:id/accept") { _, context in
             let (invitation, meeting) = try await node.accept(try invitationID(context))
@@ -65,9 +65,10 @@ struct APIRoutes {
             return JSONResponse.make(InvitationBody(invitation: node.view(invitation, meeting: nil)))
         }
         api.get("meetings") { request, _ in
-            struct Body: Encodable { var meetings: [MeetingView] }
             let all = ["1", "true", "yes"].contains(request.uri.queryParameters.get("all").map { String($0) } ?? "")
-            return JSONResponse.make(Body(meetings: try await node.meetings(all: all).map(node.view)))
+            let page = try listPage(request)
+            let found = try await node.meetings(all: all, page: page)
+            return JSONResponse.make(PageBody(key: "meetings", items: found.items.map(node.view), next: found.next, paged: page.isPaged))
         }
         api.get("meetings/:id/calendar.ics") { _, context in
             guard let text = context.parameters.get("id"), let id = UUID(uuidString: text),
@@ -141,8 +142,55 @@ struct APIRoutes {
             }
             statuses = [status]
         }
-        struct Body: Encodable { var invitations: [InvitationView] }
-        return JSONResponse.make(Body(invitations: try await node.invitationViews(.init(box: box, statuses: statuses))))
+        let page = try listPage(request)
+        let found = try await node.invitationViews(.init(box: box, statuses: statuses), page: page)
+        return JSONResponse.make(PageBody(key: "invitations", items: found.items, next: found.next, paged: page.isPaged))
+    }
+}
+
+/// `?limit=N` (1–500) and `?before=<id>` of a list (contract §7.1).
+private func listPage(_ request: Request) throws -> ListPage {
+    let parameters = request.uri.queryParameters
+    var limit: Int?
+    if let text = parameters.get("limit").map({ String($0) }) {
+        guard let value = Int(text), (1...500).contains(value) else {
+            throw APIError.badRequest("bad_limit", "limit \"\(text.prefix(40))\" is not a whole number from 1 to 500.")
+        }
+        limit = value
+    }
+    var before: UUID?
+    if let text = parameters.get("before").map({ String($0) }) {
+        guard let id = UUID(uuidString: text) else {
+            throw APIError.badRequest("bad_before", "before \"\(text.prefix(40))\" is not the id of an item of this list; pass the next of the previous page.")
+        }
+        before = id
+    }
+    return ListPage(limit: limit, before: before)
+}
+
+extension ListPage {
+    /// Whether the request asked for a page (its answer then carries `next`).
+    var isPaged: Bool { limit != nil || before != nil }
+}
+
+/// `{<key>: [...]}`, and `next` (the id to pass as `before`, or null) for a page.
+struct PageBody<Item: Encodable>: Encodable {
+    var key: String
+    var items: [Item]
+    var next: UUID?
+    var paged: Bool
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(items, forKey: Key(stringValue: key))
+        if paged { try container.encode(next?.lowercasedString, forKey: Key(stringValue: "next")) }
     }
 }
 
