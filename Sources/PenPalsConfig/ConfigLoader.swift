@@ -130,6 +130,8 @@ struct ConfigParser {
     private var names: [String: String] = [:]
     private var publicKeys: [NodeID: String] = [:]
     private var listens: [(address: ListenAddress, entry: String)] = []
+    /// The url path segments of each node, by entry (for nodes that share a listen address).
+    private var urlPaths: [String: [Substring]] = [:]
     private var dataDirs: [String: String] = [:]
     /// The name of each finished entry, to make "already used by nodes[0]" friendlier.
     private var entryNames: [String: String] = [:]
@@ -322,7 +324,10 @@ struct ConfigParser {
                         : "Use host:port with a port from 1 to 65535, e.g. \"127.0.0.1:\(examplePort)\""
                     throw fail(path, "\(quoted(text)) is not a valid address", fix)
                 }
-                if let other = listens.first(where: { $0.address.overlaps(address) }) {
+                // Nodes may share one address exactly when their url paths keep them
+                // apart (checked once the url is read, below); an address that overlaps
+                // another without being it (0.0.0.0 and 127.0.0.1 on one port) cannot be shared.
+                if let other = listens.first(where: { $0.address.overlaps(address) && $0.address != address }) {
                     let free = (listens.map(\.address.port) + [address.port]).max()! + 1
                     let same = other.address == address
                     throw fail(path,
@@ -375,9 +380,32 @@ struct ConfigParser {
             throw fail(keyPath(entry, key), "this [[nodes]] entry has no \(key)",
                        "Add \(key) = \(examples[key]!) to it (every [[nodes]] entry needs " + ConfigLoader.requiredNodeKeys.joined(separator: ", ") + ")")
         }
+        try checkSharedListen(entry: entry, listen: listen!, url: url!, urlPath: keyPath(entry, "url"))
         entryNames[entry] = name!
         return NodeConfig(name: name!, displayName: displayName!, listen: listen!, url: url!, dataDir: dataDir!,
                           timezone: timezone!, publicKey: publicKey)
+    }
+
+    /// Several nodes on one listen address are told apart by their url paths (contract
+    /// §7.1): each needs a path, and no path may equal another or be a leading segment
+    /// of it (`/lincoln` and `/lincoln/room-12`).
+    private mutating func checkSharedListen(entry: String, listen: ListenAddress, url: URL, urlPath path: String) throws(ConfigError) {
+        let mine = url.path.split(separator: "/")
+        urlPaths[entry] = mine
+        for other in listens where other.address == listen && other.entry != entry {
+            guard let theirs = urlPaths[other.entry] else { continue }
+            let fix = "Give each node on \(quoted(listen.description)) a url path of its own, e.g. \(quoted("\(url.scheme ?? "https")://\(url.host ?? "host")/school/room-12")) and \(quoted("\(url.scheme ?? "https")://\(url.host ?? "host")/school/room-14")), or give this node another listen port"
+            if mine.isEmpty || theirs.isEmpty {
+                throw fail(path, "\(entryLabel(other.entry)) listens on \(quoted(listen.description)) too, and nodes that share a listen address need a url path each (\(quoted(url.absoluteString)) has none\(mine.isEmpty ? "" : " there"))", fix)
+            }
+            if mine == theirs {
+                throw fail(path, "the url path /\(mine.joined(separator: "/")) is already the path of \(entryLabel(other.entry)), which listens on \(quoted(listen.description)) too", fix)
+            }
+            if mine.starts(with: theirs) || theirs.starts(with: mine) {
+                let (short, long) = mine.count < theirs.count ? (mine, theirs) : (theirs, mine)
+                throw fail(path, "the url paths /\(short.joined(separator: "/")) and /\(long.joined(separator: "/")) (of \(entryLabel(other.entry)), on \(quoted(listen.description)) too) cannot share a listen address: the first is a leading segment of the second", fix)
+            }
+        }
     }
 
     // MARK: - [[peers]]

@@ -18,9 +18,13 @@ extension PenPalsConfig {
         var sockets: [Int32] = []
         defer { for fd in sockets { close(fd) } }
         var checked: Set<String> = []
+        var bound: Set<ListenAddress> = []
         for node in nodes where checked.insert(node.name).inserted {
             let entry = keyPath(of: node)
-            sockets.append(try bindListen(node.listen, key: "\(entry).listen"))
+            // Nodes that share an address (told apart by their url paths) share its socket.
+            if bound.insert(node.listen).inserted {
+                sockets.append(try bindListen(node.listen, key: "\(entry).listen"))
+            }
             try checkDataDir(node.dataDir, key: "\(entry).data_dir")
         }
     }

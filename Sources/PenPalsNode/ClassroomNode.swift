@@ -108,6 +108,16 @@ public final class ClassroomNode: Sendable {
     let changes = ChangeFeed()
 
     public var id: NodeID { settings.key.id }
+
+    /// The path of the node's url, without a trailing slash: "" for a node at the
+    /// root, "/lincoln/room-12" for one of several on one listen address (§7.1).
+    public var pathPrefix: String { Self.pathPrefix(of: settings.local.url) }
+
+    static func pathPrefix(of url: URL) -> String {
+        var path = url.path(percentEncoded: true)
+        while path.hasSuffix("/") { path.removeLast() }
+        return path
+    }
     var key: NodeKey { settings.key }
 
     /// - Parameters:

@@ -2,14 +2,17 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import Logging
+import NIOCore
 import PenPalsCore
 public import ServiceLifecycle
 
-/// One classroom node as a lifecycle service: its HTTP server and its background
-/// work (delivery and sync per peer, meeting creation, expiry). On graceful
-/// shutdown the server finishes requests in flight and the loops stop.
+/// The classroom nodes of one listen address as a lifecycle service: their HTTP
+/// server and their background work (channels, meeting jobs, expiry). One node
+/// answers at its url's path (the root, usually); several share the address by
+/// their url paths (contract §7.1), each answering every route under its own. On
+/// graceful shutdown the server finishes requests in flight and the work stops.
 public struct NodeService: Service {
-    public let node: ClassroomNode
+    public let nodes: [ClassroomNode]
     let host: String
     let port: Int
     let onRunning: @Sendable (Int) async -> Void
@@ -18,26 +21,47 @@ public struct NodeService: Service {
     /// - Parameter background: run delivery, sync, meeting jobs and expiry (off only for benchmarks).
     public init(node: ClassroomNode, host: String, port: Int, background: Bool = true,
                 onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) {
-        self.node = node
+        self.init(nodes: [node], host: host, port: port, background: background, onRunning: onRunning)
+    }
+
+    /// - Parameter nodes: nodes whose url paths differ, none a leading segment of another.
+    public init(nodes: [ClassroomNode], host: String, port: Int, background: Bool = true,
+                onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) {
+        precondition(!nodes.isEmpty, "a listen address without a node")
+        self.nodes = nodes
         self.host = host
         self.port = port
         self.background = background
         self.onRunning = onRunning
     }
 
+    public var node: ClassroomNode { nodes[0] }
+
     public func run() async throws {
+        let nodes = nodes
         let onRunning = onRunning
-        defer { node.changes.close() }
-        let settings = node.settings
+        defer { for node in nodes { node.changes.close() } }
+        let settings = nodes[0].settings
         let idle = settings.connectionIdleTimeout.components
-        let app = Application(
-            router: buildRouter(for: node),
-            server: .http1(configuration: .init(
-                idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))),
-            configuration: .init(address: .hostname(host, port: port), serverName: "PenPals",
-                                 availableConnectionsDelegate: MaximumAvailableConnections(settings.maxConnections)),
-            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
-            logger: node.logger)
+        let server = HTTPServerBuilder.http1(configuration: .init(
+            idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000)))
+        let configuration = ApplicationConfiguration(address: .hostname(host, port: port), serverName: "PenPals",
+                                                     availableConnectionsDelegate: MaximumAvailableConnections(settings.maxConnections))
+        let running: @Sendable (any Channel) async -> Void = { channel in await onRunning(channel.localAddress?.port ?? 0) }
+        let app: any ApplicationProtocol
+        if nodes.count == 1 {
+            // Alone on its address, a node answers at the root, as it always did (behind a
+            // proxy that takes its url's path off), and under its url's path as well.
+            let responder = buildRouter(for: nodes[0]).buildResponder()
+            let routes = nodes[0].pathPrefix.isEmpty ? [:] : [nodes[0].pathPrefix: responder]
+            app = Application(responder: PathDispatcher(routes, fallback: responder), server: server, configuration: configuration,
+                              onServerRunning: running, logger: nodes[0].logger)
+        } else {
+            let routes = Dictionary(nodes.map { ($0.pathPrefix, buildRouter(for: $0, mountedAt: $0.pathPrefix).buildResponder()) },
+                                    uniquingKeysWith: { first, _ in first })
+            app = Application(responder: PathDispatcher(routes), server: server, configuration: configuration,
+                              onServerRunning: running, logger: nodes[0].logger)
+        }
         // Dashboard event streams never end by themselves: on shutdown they are ended
         // cleanly (the browser sees the stream close) rather than left to cancellation.
         // The server drains its requests in flight; background work stops alongside it.
@@ -46,7 +70,9 @@ public struct NodeService: Service {
             try await withThrowingTaskGroup(of: Bool.self) { group in
                 group.addTask { try await app.run(); return true }
                 if background {
-                    group.addTask { await cancelWhenGracefulShutdown { await node.runBackground() }; return false }
+                    for node in nodes {
+                        group.addTask { await cancelWhenGracefulShutdown { await node.runBackground() }; return false }
+                    }
                 }
                 while let serverEnded = try await group.next() {
                     if serverEnded { break }
@@ -54,7 +80,7 @@ public struct NodeService: Service {
                 group.cancelAll()
             }
         } onGracefulShutdown: {
-            node.changes.close()
+            for node in nodes { node.changes.close() }
         }
     }
 }

@@ -37,6 +37,8 @@ extension PenPals {
                 throw fail("\(error)", code: 2)
             }
             services.append(host.service)
+            // One server per listen address; nodes that share one are told apart by their url paths.
+            var byAddress: [(address: ListenAddress, nodes: [ClassroomNode], banners: [String])] = []
             for nodeConfig in selected {
                 let logger = Logger(label: "penpals.\(nodeConfig.name)")
                 let node: ClassroomNode
@@ -46,15 +48,21 @@ extension PenPals {
                     throw fail("\(error)", code: 2)
                 }
                 let url = nodeConfig.url.absoluteString
-                let token = node.settings.apiToken
-                let name = nodeConfig.name
-                let display = nodeConfig.displayName
-                services.append(NodeService(node: node, host: nodeConfig.listen.host, port: nodeConfig.listen.port) { _ in
-                    say("""
-                        \(name) · \(display) is running at \(url)
-                          dashboard: \(url)/?token=\(token)
-                          try:       penpals --config \(options.configPath) status --node \(name)
-                        """)
+                let banner = """
+                    \(nodeConfig.name) · \(nodeConfig.displayName) is running at \(url)
+                      dashboard: \(url)/?token=\(node.settings.apiToken)
+                      try:       penpals --config \(options.configPath) status --node \(nodeConfig.name)
+                    """
+                if let index = byAddress.firstIndex(where: { $0.address == nodeConfig.listen }) {
+                    byAddress[index].nodes.append(node)
+                    byAddress[index].banners.append(banner)
+                } else {
+                    byAddress.append((nodeConfig.listen, [node], [banner]))
+                }
+            }
+            for (address, nodes, banners) in byAddress {
+                services.append(NodeService(nodes: nodes, host: address.host, port: address.port) { _ in
+                    for banner in banners { say(banner) }
                 })
             }
             let group = ServiceGroup(configuration: .init(

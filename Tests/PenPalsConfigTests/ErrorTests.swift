@@ -318,9 +318,41 @@ import Testing
         expectError(nodeBlock("room-12", port: 7411, set: ["listen": "\"::1:7411\""]), key: "nodes[0].listen", fix: "in brackets")
     }
 
-    @Test func duplicateListen() {
+    @Test func duplicateListenWithoutURLPaths() {
         expectError(nodeBlock("a", port: 7411) + nodeBlock("b", port: 7412, set: ["listen": "\"127.0.0.1:7411\""]),
-                    key: "nodes[1].listen", problem: "already the listen address of nodes[0] (\"a\")", fix: "\"127.0.0.1:7412\"")
+                    key: "nodes[1].url", problem: "nodes[0] (\"a\") listens on \"127.0.0.1:7411\" too, and nodes that share a listen address need a url path each",
+                    fix: "another listen port")
+    }
+
+    /// Several nodes on one listen address, told apart by their url paths (contract §7.1).
+    static func shared(_ pathA: String, _ pathB: String) -> String {
+        nodeBlock("a", port: 7411, set: ["url": "\"https://penpals.district.example\(pathA)\""])
+            + nodeBlock("b", port: 7411, set: ["url": "\"https://penpals.district.example\(pathB)\""])
+    }
+
+    @Test func sharedListenWithDistinctPathsLoads() throws {
+        let config = try load(Self.shared("/lincoln/room-12", "/lincoln/room-14")
+            + nodeBlock("c", port: 7411, set: ["url": "\"https://penpals.district.example/kobe/4b\""]))
+        #expect(config.nodes.map(\.listen.description) == ["127.0.0.1:7411", "127.0.0.1:7411", "127.0.0.1:7411"])
+    }
+
+    @Test func sharedListenWithEqualPaths() {
+        expectError(Self.shared("/lincoln/room-12", "/lincoln/room-12/"), key: "nodes[1].url",
+                    problem: "the url path /lincoln/room-12 is already the path of nodes[0] (\"a\")", fix: "a url path of its own")
+    }
+
+    @Test(arguments: [("/lincoln", "/lincoln/room-12"), ("/lincoln/room-12", "/lincoln")])
+    func sharedListenWithALeadingSegment(_ paths: (String, String)) {
+        expectError(Self.shared(paths.0, paths.1), key: "nodes[1].url",
+                    problem: "the url paths /lincoln and /lincoln/room-12", fix: "a url path of its own")
+    }
+
+    @Test func sharedListenWithOneAtTheRoot() {
+        expectError(Self.shared("/lincoln/room-12", ""), key: "nodes[1].url", problem: "need a url path each")
+    }
+
+    @Test func aSegmentThatOnlyBeginsLikeAnotherIsNoLeadingSegment() throws {
+        _ = try load(Self.shared("/lincoln/room-1", "/lincoln/room-12"))
     }
 
     @Test func overlappingListen() {

@@ -10,6 +10,8 @@ import PenPalsCore
 struct DashboardRoutes {
     let node: ClassroomNode
     let assets: DashboardAssets
+    /// The path the node's routes are mounted at ("" at the root).
+    let root: String
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/") { request, _ in
@@ -18,23 +20,24 @@ struct DashboardRoutes {
                 guard SecretCompare.equal(String(given), token) else {
                     return page(title: "Sign-in failed",
                                 message: "This sign-in link is not valid for this classroom. Use the link printed by `penpals serve`.",
-                                status: .unauthorized)
+                                status: .unauthorized, root: root)
                 }
-                var response = Response(status: .found, headers: [.location: "/"])
+                var response = Response(status: .found, headers: [.location: root + "/"])
                 response.setCookie(DashboardSession.cookie(for: token, joining: request.cookies[DashboardSession.cookieName]?.value,
-                                                           secure: node.directory.local.url.scheme == "https"))
+                                                           secure: node.directory.local.url.scheme == "https",
+                                                           path: root.isEmpty ? "/" : root))
                 return response
             }
             guard DashboardSession.hasCookie(request, token: token) || DashboardSession.hasBearer(request, token: token) else {
                 return page(title: "PenPals · \(node.directory.local.displayName)",
                             message: "Open the sign-in link that `penpals serve` printed for this classroom (it ends in ?token=…). After that, this browser stays signed in for 30 days.",
-                            status: .unauthorized, backLink: false)
+                            status: .unauthorized, backLink: false, root: root)
             }
             guard let index = assets.file("index.html") else {
                 node.logger.error("dashboard files not found", metadata: ["looked_in": "\(assets.searched.joined(separator: ", "))"])
                 return page(title: "Dashboard files missing",
                             message: "The node is running, but the dashboard's files (\(DashboardAssets.bundleName)) are not beside the penpals program. Install that folder with the program.",
-                            status: .internalServerError, backLink: false)
+                            status: .internalServerError, backLink: false, root: root)
             }
             return Self.serve(index)
         }

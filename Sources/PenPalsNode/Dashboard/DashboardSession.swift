@@ -47,13 +47,15 @@ enum DashboardSession {
     static let maxSessions = 8
 
     /// The cookie that signs this node in, keeping the sessions of other nodes of the host.
-    static func cookie(for token: String, joining existing: String?, secure: Bool) -> Cookie {
+    /// Scoped to `path`, the node's url path: co-hosted classrooms under one name each
+    /// keep their own (contract §7.1).
+    static func cookie(for token: String, joining existing: String?, secure: Bool, path: String = "/") -> Cookie {
         let own = cookieValue(for: token)
         let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
         var sessions = (existing ?? "").split(separator: ".").map(String.init)
             .filter { $0 != own && $0.count == own.count && $0.allSatisfy(allowed.contains) }
         sessions.append(own)
-        return Cookie(name: cookieName, value: sessions.suffix(maxSessions).joined(separator: "."), maxAge: lifetime, path: "/",
+        return Cookie(name: cookieName, value: sessions.suffix(maxSessions).joined(separator: "."), maxAge: lifetime, path: path,
                       secure: secure, httpOnly: true, sameSite: .strict)
     }
 }

@@ -4,8 +4,10 @@ import PenPalsCore
 import PenPalsStore
 
 /// The node's HTTP surface: the local API under `/api` (token), the WebEx OAuth
-/// pages under `/webex`, the node-to-node protocol under `/p2p/v1`, and the dashboard at `/`.
-public func buildRouter(for node: ClassroomNode) -> Router<BasicRequestContext> {
+/// pages under `/webex`, the node-to-node protocol under `/p2p/v1`, and the dashboard at `/`;
+/// `root` is where a `PathDispatcher` mounts them when the node shares its listen
+/// address with others (its url path: redirects, pages and the session cookie say so).
+public func buildRouter(for node: ClassroomNode, mountedAt root: String = "") -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: JSONErrorMiddleware(logger: node.logger))
@@ -19,8 +21,8 @@ public func buildRouter(for node: ClassroomNode) -> Router<BasicRequestContext> 
 
     PeerRoutes(node: node).register(on: router.group("p2p/v1")
         .add(middleware: ConcurrencyLimitMiddleware(limit: node.settings.peerRequestsAtOnce)))
-    WebexRoutes(node: node).register(on: router)
-    DashboardRoutes(node: node, assets: .shared).register(on: router)
+    WebexRoutes(node: node, root: root).register(on: router)
+    DashboardRoutes(node: node, assets: .shared, root: root).register(on: router)
     return router
 }
 

@@ -6,6 +6,8 @@ import Webex
 /// Connecting the classroom's WebEx account (OAuth authorization code flow).
 struct WebexRoutes {
     let node: ClassroomNode
+    /// The path the node's routes are mounted at ("" at the root).
+    let root: String
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("webex/connect") { request, _ in
@@ -20,18 +22,19 @@ struct WebexRoutes {
                                                           state: query.get("state").map { String($0) },
                                                           error: query.get("error").map { String($0) })
             return page(title: outcome.ok ? "WebEx is connected" : "WebEx is not connected",
-                        message: outcome.message, status: outcome.ok ? .ok : .badRequest)
+                        message: outcome.message, status: outcome.ok ? .ok : .badRequest, root: root)
         }
     }
 }
 
 /// A small HTML page for people (OAuth outcomes, sign-in), styled by the dashboard's
 /// stylesheet (the pages allow no inline styles), with a link back to the dashboard.
-func page(title: String, message: String, status: HTTPResponse.Status = .ok, backLink: Bool = true) -> Response {
-    let back = backLink ? "<p><a class=\"button primary\" href=\"/\">Back to the dashboard</a></p>" : ""
+/// `root` is the node's url path ("" at the root, "/lincoln/room-12" under one).
+func page(title: String, message: String, status: HTTPResponse.Status = .ok, backLink: Bool = true, root: String) -> Response {
+    let back = backLink ? "<p><a class=\"button primary\" href=\"\(htmlEscape(root))/\">Back to the dashboard</a></p>" : ""
     let html = """
         <!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>\(htmlEscape(title)) · PenPals</title><link rel="stylesheet" href="/static/app.css"></head>
+        <title>\(htmlEscape(title)) · PenPals</title><link rel="stylesheet" href="\(htmlEscape(root))/static/app.css"></head>
         <body class="notice-page"><main><h1>\(htmlEscape(title))</h1><p>\(htmlEscape(message))</p>\(back)</main></body></html>
         """
     return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))

@@ -1,0 +1,120 @@
+import Foundation
+import Logging
+import PenPalsCore
+@testable import PenPalsNode
+import PenPalsStore
+import Testing
+
+@Suite("Classrooms that share one listen address, told apart by their url paths (contract §7.1)")
+struct SharedListenerTests {
+    struct Member {
+        var key = NodeKey.generate()
+        var token = SecureRandom.token()
+        var path: String
+        func classroom(port: Int) -> Classroom {
+            Classroom(id: key.id, name: String(path.split(separator: "/").last!), displayName: "Class \(path)",
+                      url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        }
+    }
+
+    @Test func eachNodeAnswersEveryRouteUnderItsPathAndNothingOfAnother() async throws {
+        let port = try freePort()
+        let members = [Member(path: "/lincoln/room-12"), Member(path: "/lincoln/room-14")]
+        let roster = Roster(members.map { $0.classroom(port: port) })
+        let host = NodeHost(nodes: members.map(\.key.id))
+        var logger = Logger(label: "shared")
+        logger.logLevel = .critical
+        var nodes: [ClassroomNode] = []
+        for member in members {
+            let node = try await ClassroomNode.open(
+                settings: NodeSettings(local: member.classroom(port: port), key: member.key, apiToken: member.token, timezone: .gmt,
+                                       roster: roster, webex: nil),
+                store: try NodeStore(), logger: logger, transport: host.transport, timers: host.timers)
+            host.transport.register(node)
+            nodes.append(node)
+        }
+        let (started, continuation) = AsyncStream.makeStream(of: Int.self)
+        let server = Task { try await NodeService(nodes: nodes, host: "127.0.0.1", port: port) { continuation.yield($0) }.run() }
+        let timers = Task { await host.timers.run() }
+        defer { server.cancel(); timers.cancel() }
+        var iterator = started.makeAsyncIterator()
+        _ = await iterator.next()
+        let base = "http://127.0.0.1:\(port)"
+        func api(_ member: Member, _ method: String, _ path: String, as other: Member? = nil, json: [String: Any]? = nil) async throws -> HTTPAnswer {
+            var headers = ["Authorization": "Bearer \((other ?? member).token)"]
+            if json != nil { headers["Content-Type"] = "application/json" }
+            return try await HTTP.send(method, base + member.path + path, headers: headers, body: json.map(HTTP.json))
+        }
+
+        // Each node's status under its own path; the other's token opens nothing of it.
+        for (index, member) in members.enumerated() {
+            let status = try await api(member, "GET", "/api/status")
+            #expect(status.status == 200)
+            #expect(status.object["node_id"] as? String == member.key.id.rawValue)
+            #expect(try await api(member, "GET", "/api/status", as: members[1 - index]).status == 401)
+        }
+        // Nothing answers outside the nodes' paths.
+        #expect(try await HTTP.send("GET", base + "/api/status").status == 404)
+        #expect(try await HTTP.send("GET", base + "/lincoln/api/status").status == 404)
+        #expect(try await HTTP.send("GET", base + "/lincoln/room-1/api/status", headers: ["Authorization": "Bearer \(members[0].token)"]).status == 404)
+
+        // The dashboard: its path alone goes on to the path with a slash; the sign-in link
+        // sets a cookie scoped to the node's path and sends the browser to its dashboard.
+        let bare = try await RawAnswer.send(port: port, "GET", "/lincoln/room-12?token=x")
+        #expect(bare.status == 308)
+        #expect(bare.header("Location") == "/lincoln/room-12/?token=x")
+        let signIn = try await RawAnswer.send(port: port, "GET", "/lincoln/room-12/?token=\(members[0].token)")
+        #expect(signIn.status == 302)
+        #expect(signIn.header("Location") == "/lincoln/room-12/")
+        let cookie = try #require(signIn.header("Set-Cookie"))
+        #expect(cookie.contains("Path=/lincoln/room-12;") || cookie.hasSuffix("Path=/lincoln/room-12"), "\(cookie)")
+        let cookieValue = DashboardSession.cookieValue(for: members[0].token)
+        let withCookie = ["Cookie": "penpals_session=\(cookieValue)"]
+        #expect(try await RawAnswer.send(port: port, "GET", "/lincoln/room-12/api/status", headers: withCookie).status == 200)
+        #expect(try await RawAnswer.send(port: port, "GET", "/lincoln/room-14/api/status", headers: withCookie).status == 401,
+                "one node's cookie opens nothing of another")
+
+        // An invitation from one to the other travels in process and is listed under the receiver's path.
+        let (start, end) = tomorrow()
+        let invited = try await api(members[0], "POST", "/api/webex/meeting",
+                                    json: ["classroom_id": "room-14", "title": "Two rooms, one address", "start_time": start, "end_time": end])
+        #expect(invited.status == 201)
+        try await eventually("room-14 lists it") {
+            let list = try await api(members[1], "GET", "/api/webex/invitations")
+            return (list.object["invitations"] as? [[String: Any]])?.count == 1
+        }
+        // The node-to-node routes are under the path too.
+        let peerRoute = try await HTTP.send("POST", base + "/lincoln/room-14/p2p/v1/events", headers: ["Content-Type": "application/json"],
+                                            body: Data(#"{"events":[]}"#.utf8))
+        #expect(peerRoute.status == 400)
+        #expect(peerRoute.errorCode == "no_events")
+    }
+
+    @Test func aNodeAloneOnItsAddressAnswersAtTheRootAndUnderItsPath() async throws {
+        let port = try freePort()
+        let member = Member(path: "/school/7a")
+        let peer = NodeKey.generate()
+        var logger = Logger(label: "lone")
+        logger.logLevel = .critical
+        let node = try await ClassroomNode.open(
+            settings: NodeSettings(local: member.classroom(port: port), key: member.key, apiToken: member.token, timezone: .gmt,
+                                   peers: [Classroom(id: peer.id, name: "b", displayName: "B", url: URL(string: "http://127.0.0.1:9")!)],
+                                   webex: nil),
+            store: try NodeStore(), logger: logger)
+        let (started, continuation) = AsyncStream.makeStream(of: Int.self)
+        let server = Task { try await NodeService(node: node, host: "127.0.0.1", port: port, background: false) { continuation.yield($0) }.run() }
+        defer { server.cancel() }
+        var iterator = started.makeAsyncIterator()
+        _ = await iterator.next()
+        let auth = ["Authorization": "Bearer \(member.token)"]
+        for path in ["/api/status", "/school/7a/api/status"] {
+            let answer = try await HTTP.send("GET", "http://127.0.0.1:\(port)\(path)", headers: auth)
+            #expect(answer.status == 200, "\(path)")
+            #expect(answer.object["node_id"] as? String == member.key.id.rawValue, "\(path)")
+        }
+        // At the root, as before: the sign-in link sends the browser to / with a cookie for /.
+        let signIn = try await RawAnswer.send(port: port, "GET", "/?token=\(member.token)")
+        #expect(signIn.header("Location") == "/")
+        #expect(signIn.header("Set-Cookie")?.contains("Path=/;") == true || signIn.header("Set-Cookie")?.hasSuffix("Path=/") == true)
+    }
+}
