@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
     ],
     targets: [
         // libsodium, the only C: Ed25519 identities, sealed boxes, secretbox.
@@ -60,6 +61,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "CompressNIO", package: "compress-nio"),
             .product(name: "HeapModule", package: "swift-collections"),
+            .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
         ], resources: [.copy("Dashboard/static")]),
         // The thin command line.
         .executableTarget(name: "penpals", dependencies: [

@@ -23,15 +23,37 @@ final class Checkpointer: Sendable {
         var lastRun: DispatchTime?
     }
 
-    private let connection: DatabaseQueue
+    private let path: String
+    /// Its own connection, opened for the first checkpoint and closed by `releaseMemory`
+    /// (a thousand idle classrooms hold no checkpointer connection).
+    private let connection = Mutex<DatabaseQueue?>(nil)
     private let queue = DispatchQueue(label: "penpals.checkpoint")
     private let state = Mutex(State())
 
-    init(path: String) throws {
-        var config = Configuration()
-        // The copy is synced before the WAL may restart over it.
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = \(NodeStore.synchronous)") }
-        connection = try DatabaseQueue(path: path, configuration: config)
+    init(path: String) {
+        self.path = path
+    }
+
+    private func open() throws -> DatabaseQueue {
+        try connection.withLock { connection in
+            if let connection { return connection }
+            var config = Configuration()
+            // The copy is synced before the WAL may restart over it.
+            config.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = \(NodeStore.synchronous)")
+            }
+            let opened = try DatabaseQueue(path: path, configuration: config)
+            connection = opened
+            return opened
+        }
+    }
+
+    /// Closes the connection unless a checkpoint is due (it opens again for the next).
+    func releaseMemory() {
+        queue.async {
+            guard !self.state.withLock({ $0.scheduled }) else { return }
+            self.connection.withLock { $0 = nil }
+        }
     }
 
     /// After a commit: schedules a checkpoint, unless one is already due.
@@ -49,7 +71,7 @@ final class Checkpointer: Sendable {
 
     private func run() {
         state.withLock { $0.scheduled = false }
-        _ = try? connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+        _ = try? open().writeWithoutTransaction { db in try db.checkpoint(.passive) }
         state.withLock { $0.lastRun = DispatchTime.now() }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import PenPalsCore
 
 /// A node's SQLite database: one value exists only once its schema is current.
@@ -46,7 +47,7 @@ public final class NodeStore: Sendable {
         self.writer = pool
         self.commits = GroupCommit(writer: pool)
         try Self.migrator.migrate(pool)
-        self.checkpointer = try Checkpointer(path: path)
+        self.checkpointer = Checkpointer(path: path)
         self.path = path
     }
 
@@ -62,7 +63,16 @@ public final class NodeStore: Sendable {
 
     /// Runs `updates` as one atomic unit, committed durably (with whatever other
     /// writes arrived meanwhile: group commit) before it returns.
+    /// When the store was last read or written (`DispatchTime` nanoseconds).
+    private let lastUse = Atomic<UInt64>(DispatchTime.now().uptimeNanoseconds)
+
+    /// How long since the store was last read or written.
+    public var idleFor: Duration {
+        .nanoseconds(Int64(clamping: DispatchTime.now().uptimeNanoseconds &- lastUse.load(ordering: .relaxed)))
+    }
+
     public func write<T: Sendable>(_ updates: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
+        lastUse.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
         let result: T
         do {
             result = try await commits.submit { db in try updates(StoreTransaction(db: db)) }
@@ -77,6 +87,14 @@ public final class NodeStore: Sendable {
     /// Write transactions made so far: fewer than the writes when they shared commits.
     public var transactionCount: Int { commits.transactions.load(ordering: .relaxed) }
 
+    /// Gives back what the store holds only to be quick: the reader connections and
+    /// the writer's caches (GRDB's `releaseMemory`), and the checkpointer's connection.
+    /// They come back as they are needed. For a classroom that has been idle a while.
+    public func releaseMemory() {
+        (writer as? DatabasePool)?.releaseMemory()
+        checkpointer?.releaseMemory()
+    }
+
     /// SQLite's `PRAGMA integrity_check`: `["ok"]` for a sound database.
     public func integrityCheck() throws -> [String] {
         try writer.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
@@ -88,7 +106,8 @@ public final class NodeStore: Sendable {
     }
 
     public func read<T: Sendable>(_ query: @Sendable (StoreTransaction) throws -> T) async throws -> T {
-        try await writer.read { db in try query(StoreTransaction(db: db)) }
+        lastUse.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
+        return try await writer.read { db in try query(StoreTransaction(db: db)) }
     }
 
     /// A good migration is never modified once it has shipped: add new ones below.

@@ -20,6 +20,37 @@ struct FileStoreTests {
         #expect(try store.writerSynchronousLevel() == 2)
     }
 
+    /// The files this process holds open under `directory`.
+    static func openFiles(under directory: URL) -> Int {
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return fds.filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)"))?.hasPrefix(directory.path) == true }.count
+    }
+
+    @Test("an idle store gives back its reader connections and works on as before")
+    func releasesMemoryAndWorksOn() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try NodeStore(path: directory.appendingPathComponent("node.sqlite").path)
+        let peer = NodeKey.generate().id
+        try await store.write { try $0.upsertPeer(id: peer, name: "b", displayName: "B", url: "http://127.0.0.1:9") }
+        // Reads at once from several tasks open reader connections beside the writer.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 { group.addTask { _ = try await store.read { try $0.peers() } } }
+            try await group.waitForAll()
+        }
+        let busy = Self.openFiles(under: directory)
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(store.idleFor >= .milliseconds(20))
+        store.releaseMemory()
+        let released = Self.openFiles(under: directory)
+        #expect(released < busy, "reader connections closed: \(busy) files open before, \(released) after")
+        // It works on: the readers open again as needed, and the writer never closed.
+        #expect(try await store.read { try $0.peer(peer)?.name } == "b")
+        try await store.write { try $0.upsertPeer(id: peer, name: "b2", displayName: "B", url: "http://127.0.0.1:9") }
+        #expect(try await store.read { try $0.peer(peer)?.name } == "b2")
+        #expect(store.idleFor < .seconds(5))
+    }
+
     @Test("data written survives closing and reopening the database file, which runs in WAL mode")
     func survivesReopen() async throws {
         let directory = try temporaryDirectory()

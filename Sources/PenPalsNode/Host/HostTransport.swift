@@ -32,6 +32,9 @@ public final class HostTransport: PeerTransport {
         nodes.withLock { $0[node.id] = node }
     }
 
+    /// The nodes registered so far.
+    var registered: [ClassroomNode] { nodes.withLock { Array($0.values) } }
+
     public func runsHere(_ peer: NodeID) -> Bool {
         coHosted.contains(peer)
     }

@@ -1,3 +1,8 @@
+import AsyncAlgorithms
+#if canImport(Glibc)
+/// glibc's `malloc_trim` (in malloc.h, which the Glibc module leaves out).
+@_silgen_name("malloc_trim") private func mallocTrim(_ pad: Int) -> Int32
+#endif
 public import PenPalsCore
 public import ServiceLifecycle
 
@@ -13,15 +18,39 @@ public final class NodeHost: Sendable {
         transport = HostTransport(nodes: nodes, remote: remote)
     }
 
-    /// Runs the host's timers until graceful shutdown (listed before the nodes'
-    /// services, it stops after them).
-    public var service: some Service { TimersService(timers: timers) }
+    /// How often idle classrooms give back memory, and how long a classroom is idle first.
+    static let sweepInterval: Duration = .seconds(30)
+
+    /// Runs the host's timers, and every 30 s gives back the memory of classrooms whose
+    /// store has not been used for as long, until graceful shutdown (listed before the
+    /// nodes' services, it stops after them).
+    public var service: some Service { HostService(host: self) }
+
+    /// Lets the stores of classrooms idle for `idle` give back their connections and caches.
+    func releaseIdleMemory(idle: Duration = NodeHost.sweepInterval) {
+        var released = 0
+        for node in transport.registered where node.store.idleFor >= idle {
+            node.store.releaseMemory()
+            released += 1
+        }
+        #if canImport(Glibc)
+        // What the stores gave back goes back to the system, not only to malloc's free lists.
+        if released > 0 { _ = mallocTrim(0) }
+        #endif
+    }
 }
 
-struct TimersService: Service {
-    let timers: Timers
+struct HostService: Service {
+    let host: NodeHost
 
     func run() async throws {
-        await cancelWhenGracefulShutdown { await timers.run() }
+        await withDiscardingTaskGroup { group in
+            group.addTask { await cancelWhenGracefulShutdown { await host.timers.run() } }
+            group.addTask {
+                for await _ in AsyncTimerSequence(interval: NodeHost.sweepInterval, clock: .continuous).cancelOnGracefulShutdown() {
+                    host.releaseIdleMemory()
+                }
+            }
+        }
     }
 }
