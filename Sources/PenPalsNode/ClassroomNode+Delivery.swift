@@ -64,15 +64,22 @@ extension ClassroomNode {
         if start { kickChannel(peer) }
     }
 
-    /// The peer reached this node after failures: it is up, so the backoff ends and the channel is tried at once.
-    func contactRestored(_ peer: NodeID) {
+    /// The peer reached this node after failures: it is up, so the backoff ends and the
+    /// channel is tried at once (or after `delay`, while the peer pulls).
+    func contactRestored(_ peer: NodeID, pushIn delay: Duration = .zero) {
+        let at = ContinuousClock.now + delay
         channels.withLock { channels in
             var channel = channels[peer, default: ChannelState()]
-            channel.retryAt = nil
-            channel.nextSync = channel.nextSync.map { min($0, .now) }
+            channel.retryAt = delay == .zero ? nil : at
+            channel.nextSync = channel.nextSync.map { min($0, at) }
             channels[peer] = channel
         }
-        wantPush(peer)
+        if delay == .zero {
+            wantPush(peer)
+        } else {
+            channels.withLock { $0[peer]?.pushWanted = true }
+            kickChannel(peer, at: at)
+        }
     }
 
     private func channelKey(_ peer: NodeID) -> TimerKey { TimerKey(node: id, purpose: .channel(peer)) }
@@ -379,7 +386,7 @@ extension ClassroomNode {
             return try tx.peer(peer)
         }
         guard let state else { throw StoreError.unknownPeer(peer.rawValue) }
-        noteContact(with: peer)
+        noteContact(with: peer, pulling: clock.applied < state.sent)
         if clock.missingLocally(localApplied: state.applied) > 0 { wantSync(peer) }
         return (peer, clock, state)
     }
@@ -411,15 +418,22 @@ extension ClassroomNode {
     // MARK: Reachability
 
     /// A peer that reached us is up: retry its channel now, without backoff.
-    func noteContact(with peer: NodeID) {
+    /// - Parameter pulling: the contact is a sync request that leaves events of this
+    ///   node to fetch: the peer is taking the outbox page by page, and pushing it at the
+    ///   same time would send every event twice. The push then waits a moment
+    ///   (`pullGrace`), and finds nothing left to send once the pages have been acknowledged.
+    func noteContact(with peer: NodeID, pulling: Bool = false) {
         let (wasDown, before) = peerHealth.withLock { health -> (Bool, Bool?) in
             let previous = health[peer]
             health[peer] = PeerHealth(failures: 0, reachable: true, nextRetry: nil, contactAt: .now)
             return (previous?.failures ?? 0 > 0, previous?.reachable)
         }
         announceReachability(was: before, now: true)
-        if wasDown { contactRestored(peer) }
+        if wasDown { contactRestored(peer, pushIn: pulling ? Self.pullGrace : .zero) }
     }
+
+    /// How long a push waits while the peer pulls this node's events by syncing.
+    static let pullGrace: Duration = .seconds(2)
 
     func markReachable(_ peer: NodeID) {
         let before = peerHealth.withLock { health -> Bool? in

@@ -75,4 +75,32 @@ struct DeliveryBackoffTests {
         try await eventually("the second attempt's failure counts") { !node.isReachable(keyB.id) }
         #expect(peer.attempts.withLock { $0 } == 2)
     }
+
+    @Test func aPeerThatPullsBySyncingIsNotPushedTheSameEventsMeanwhile() async throws {
+        let peer = UnreachablePeer()
+        let (node, keyB, channel) = try await Self.channel(to: peer)
+        defer { channel.cancel() }
+        try await eventually("the first attempt failed") { peer.attempts.withLock { $0 } == 1 && !node.isReachable(keyB.id) }
+        let start = Date().addingTimeInterval(86_400)
+        for index in 0..<3 {
+            _ = try await node.invite(classroom: "b", title: "Call \(index)", start: start, end: start.addingTimeInterval(3600))
+        }
+        // B is back and syncs, having applied none of the three: it is pulling them.
+        func request(applied: Int) -> SignedEnvelope {
+            ClockMessage(clock: PairClock(author: keyB.id, peer: node.id, sent: 0, applied: applied), createdAt: Date(), version: 1)
+                .signed(with: keyB)
+        }
+        let page = try await node.syncAnswer(to: request(applied: 0), gzip: false)
+        #expect(page.lastSeq == 3)
+        let waiting = try #require(node.channels.withLock { $0[keyB.id] })
+        #expect(waiting.pushWanted, "the push is still wanted, for what the pull may leave")
+        let wait = try #require(waiting.retryAt) - .now
+        #expect(wait > .seconds(1) && wait <= ClassroomNode.pullGrace, "the push waits while B pulls: \(wait)")
+        #expect(peer.attempts.withLock { $0 } == 1, "nothing pushed meanwhile")
+
+        // Contact that leaves nothing to pull (B has applied everything) ends the wait at once.
+        _ = node.markUnreachable(keyB.id, error: PeerClient.Failure.unreachable("down again"))
+        _ = try await node.syncAnswer(to: request(applied: 3), gzip: false)
+        try await eventually("the channel is tried at once") { peer.attempts.withLock { $0 } >= 2 }
+    }
 }
