@@ -130,8 +130,8 @@ struct ConfigParser {
     private var names: [String: String] = [:]
     private var publicKeys: [NodeID: String] = [:]
     private var listens: [(address: ListenAddress, entry: String)] = []
-    /// The url path segments of each node, by entry (for nodes that share a listen address).
-    private var urlPaths: [String: [Substring]] = [:]
+    /// The url paths of the nodes of each listen address (for nodes that share one).
+    private var pathsByAddress: [ListenAddress: SharedPaths] = [:]
     private var dataDirs: [String: String] = [:]
     /// The name of each finished entry, to make "already used by nodes[0]" friendlier.
     private var entryNames: [String: String] = [:]
@@ -390,20 +390,50 @@ struct ConfigParser {
     /// §7.1): each needs a path, and no path may equal another or be a leading segment
     /// of it (`/lincoln` and `/lincoln/room-12`).
     private mutating func checkSharedListen(entry: String, listen: ListenAddress, url: URL, urlPath path: String) throws(ConfigError) {
-        let mine = url.path.split(separator: "/")
-        urlPaths[entry] = mine
-        for other in listens where other.address == listen && other.entry != entry {
-            guard let theirs = urlPaths[other.entry] else { continue }
-            let fix = "Give each node on \(quoted(listen.description)) a url path of its own, e.g. \(quoted("\(url.scheme ?? "https")://\(url.host ?? "host")/school/room-12")) and \(quoted("\(url.scheme ?? "https")://\(url.host ?? "host")/school/room-14")), or give this node another listen port"
-            if mine.isEmpty || theirs.isEmpty {
-                throw fail(path, "\(entryLabel(other.entry)) listens on \(quoted(listen.description)) too, and nodes that share a listen address need a url path each (\(quoted(url.absoluteString)) has none\(mine.isEmpty ? "" : " there"))", fix)
+        let mine = url.path.split(separator: "/").map(String.init)
+        var paths = pathsByAddress[listen, default: SharedPaths()]
+        defer { pathsByAddress[listen] = paths }
+        guard let first = paths.entries.first else {
+            paths.add(mine, entry: entry)
+            return
+        }
+        let fix = "Give each node on \(quoted(listen.description)) a url path of its own, e.g. \(quoted("\(url.scheme ?? "https")://\(url.host ?? "host")/school/room-12")) and \(quoted("\(url.scheme ?? "https")://\(url.host ?? "host")/school/room-14")), or give this node another listen port"
+        // The first node without a path, or this one, clashes with every other.
+        if mine.isEmpty || paths.rootEntry != nil {
+            let other = paths.rootEntry ?? first.entry
+            throw fail(path, "\(entryLabel(other)) listens on \(quoted(listen.description)) too, and nodes that share a listen address need a url path each (\(quoted(url.absoluteString)) has none\(mine.isEmpty ? "" : " there"))", fix)
+        }
+        let joined = mine.joined(separator: "/")
+        if let other = paths.whole[joined] {
+            throw fail(path, "the url path /\(joined) is already the path of \(entryLabel(other)), which listens on \(quoted(listen.description)) too", fix)
+        }
+        // A path of another node leads this one, or this one leads another's.
+        for count in 1..<mine.count {
+            let lead = mine.prefix(count).joined(separator: "/")
+            if let other = paths.whole[lead] {
+                throw fail(path, "the url paths /\(lead) and /\(joined) (of \(entryLabel(other)), on \(quoted(listen.description)) too) cannot share a listen address: the first is a leading segment of the second", fix)
             }
-            if mine == theirs {
-                throw fail(path, "the url path /\(mine.joined(separator: "/")) is already the path of \(entryLabel(other.entry)), which listens on \(quoted(listen.description)) too", fix)
-            }
-            if mine.starts(with: theirs) || theirs.starts(with: mine) {
-                let (short, long) = mine.count < theirs.count ? (mine, theirs) : (theirs, mine)
-                throw fail(path, "the url paths /\(short.joined(separator: "/")) and /\(long.joined(separator: "/")) (of \(entryLabel(other.entry)), on \(quoted(listen.description)) too) cannot share a listen address: the first is a leading segment of the second", fix)
+        }
+        if let (other, longer) = paths.leading[joined] {
+            throw fail(path, "the url paths /\(joined) and /\(longer) (of \(entryLabel(other)), on \(quoted(listen.description)) too) cannot share a listen address: the first is a leading segment of the second", fix)
+        }
+        paths.add(mine, entry: entry)
+    }
+
+    /// The url paths of the nodes on one listen address: whole, and every leading part of each.
+    private struct SharedPaths {
+        var entries: [(entry: String, path: [String])] = []
+        var rootEntry: String?
+        var whole: [String: String] = [:]
+        var leading: [String: (entry: String, path: String)] = [:]
+
+        mutating func add(_ path: [String], entry: String) {
+            entries.append((entry, path))
+            if path.isEmpty { rootEntry = rootEntry ?? entry; return }
+            let joined = path.joined(separator: "/")
+            whole[joined] = entry
+            for count in 1..<path.count where leading[path.prefix(count).joined(separator: "/")] == nil {
+                leading[path.prefix(count).joined(separator: "/")] = (entry, joined)
             }
         }
     }
