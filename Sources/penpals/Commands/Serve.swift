@@ -70,35 +70,4 @@ extension PenPals {
             try await group.run()
         }
     }
-
-    struct WebexSandboxCommand: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "webex-sandbox",
-            abstract: "Run the local WebEx-compatible sandbox used by the example, the demo and the tests.")
-
-        @Option(help: "Address to listen on.") var listen = "127.0.0.1:7400"
-        @Option(help: "The OAuth client id it accepts.") var clientID = "sandbox-client"
-        @Option(help: "The OAuth client secret it accepts.") var clientSecret = "sandbox-secret"
-
-        func run() async throws {
-            bootstrapLogging()
-            guard let address = ListenAddress(listen) else {
-                throw fail("--listen \"\(listen)\" is not host:port, e.g. 127.0.0.1:7400", code: 2)
-            }
-            let sandbox = WebexSandboxServer(address: address, clientID: clientID, clientSecret: clientSecret)
-            let group = ServiceGroup(configuration: .init(
-                services: [sandbox], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "webex-sandbox")))
-            try await group.run()
-        }
-    }
-}
-
-/// Logs go to stderr; `PENPALS_LOG_LEVEL` (trace … critical) sets the level, info by default.
-func bootstrapLogging() {
-    let level = ProcessInfo.processInfo.environment["PENPALS_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-    LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel = level
-        return handler
-    }
 }
