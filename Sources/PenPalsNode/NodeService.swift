@@ -87,17 +87,14 @@ public struct NodeService: Service {
 
 extension ClassroomNode {
     /// Starts the node's background work on its timers: its channels, its meeting
-    /// jobs, its expiry. Until cancelled, it runs the timers when they are the
-    /// node's own; a host runs shared timers once for all its classrooms.
+    /// jobs, its expiry. When the timers are the node's own, it runs them until
+    /// cancelled; a host's shared timers run once for all its classrooms, and this
+    /// returns once the work is scheduled.
     func runBackground() async {
         await startChannels()
         wantMeetingJobs()
         wantExpiryCheck()
-        if ownsTimers {
-            await timers.run()
-        } else {
-            try? await Task.sleep(for: .seconds(366 * 86_400))
-        }
+        if ownsTimers { await timers.run() }
     }
 
     /// Checks for expired invitations soon (a second, so that a burst of changes is
