@@ -123,7 +123,7 @@ extension ClassroomNode {
                 case .sync:
                     do {
                         _ = try await sync(with: peer)
-                    } catch PeerClient.Failure.badAnswer(let why) {
+                    } catch PeerFailure.badAnswer(let why) {
                         // The peer answers, but not with a sync answer this node takes (a
                         // replayed page, a buggy peer): what it holds of the peer waits for
                         // the next sync (a gap is retried below), and this node's own outbox
@@ -207,7 +207,7 @@ extension ClassroomNode {
             let answer = try await transport.post(body, to: peer.classroom, path: "/p2p/v1/events")
             let acked = try await believe(answer, from: peerID)
             guard acked > batch.acked else {
-                throw PeerClient.Failure.badAnswer("the peer acknowledged nothing of \(batch.events.count) events")
+                throw PeerFailure.badAnswer("the peer acknowledged nothing of \(batch.events.count) events")
             }
             pushed += acked - batch.acked
         }
@@ -220,7 +220,7 @@ extension ClassroomNode {
         do {
             (_, clock) = try ClockMessage.open(envelope, expectedAuthor: peer, localID: id) { $0 == peer }
         } catch {
-            throw PeerClient.Failure.badAnswer(error.message)
+            throw PeerFailure.badAnswer(error.message)
         }
         return try await believe(clock, from: peer)
     }
@@ -259,13 +259,13 @@ extension ClassroomNode {
             // another core while this one reads the page and opens its first chunk;
             // nothing of the page is stored before it has passed.
             async let pageSigned = answer.isSigned(by: peerID)
-            let forged = PeerClient.Failure.badAnswer(ProtocolError.badSignature.message)
+            let forged = PeerFailure.badAnswer(ProtocolError.badSignature.message)
             let message: ClockMessage
             let clock: PairClock
             do {
                 (message, clock) = try ClockMessage.open(answer, expectedAuthor: peerID, localID: id, signatureChecked: true) { $0 == peerID }
             } catch {
-                throw PeerClient.Failure.badAnswer(error.message)
+                throw PeerFailure.badAnswer(error.message)
             }
             let envelopes = message.events ?? []
             // In chunks, each stored (by the store's single writer) while the next is
@@ -277,14 +277,14 @@ extension ClassroomNode {
                 do {
                     events = try await openOnTwoCores(envelopes[start..<min(start + Self.syncChunk, envelopes.count)], vouchedBy: peerID)
                     guard events.allSatisfy({ $0.payload.from == peerID }) else {
-                        throw PeerClient.Failure.badAnswer("a sync answer carried another node's events")
+                        throw PeerFailure.badAnswer("a sync answer carried another node's events")
                     }
                     // The answer to this request holds the events after what it said was
                     // applied here, in order: anything else (a replayed page, a peer that
                     // repeats itself) moves nothing forward and would be asked for again
                     // without end.
                     for (offset, event) in events.enumerated() where event.payload.seq != state.applied + 1 + start + offset {
-                        throw PeerClient.Failure.badAnswer("a sync answer carried seq \(event.payload.seq) where \(state.applied + 1 + start + offset) was due")
+                        throw PeerFailure.badAnswer("a sync answer carried seq \(event.payload.seq) where \(state.applied + 1 + start + offset) was due")
                     }
                 } catch {
                     _ = try? await storing?.value

@@ -20,20 +20,6 @@ public struct PeerClient: PeerTransport {
     /// less; the rest is room for a peer's whitespace. A longer answer fails the request.
     static let answerLimit = (1 << 20) + 16 * 1024
 
-    enum Failure: Error, CustomStringConvertible {
-        case unreachable(String)
-        case refused(status: Int, message: String)
-        case badAnswer(String)
-
-        var description: String {
-            switch self {
-            case .unreachable(let why): "unreachable: \(why)"
-            case .refused(let status, let message): "refused with \(status): \(message)"
-            case .badAnswer(let why): "bad answer: \(why)"
-            }
-        }
-    }
-
     /// POSTs `body` to `peerURL` + `path` and decodes the signed envelope it answers with.
     public func post(_ body: Data, to peer: Classroom, path: String) async throws -> SignedEnvelope {
         try await exchange(body, to: peer, path: path).answer
@@ -42,7 +28,7 @@ public struct PeerClient: PeerTransport {
     /// As `post`, also telling how many bytes the answer's body took on the wire
     /// (compressed, when the peer compressed it; URLSession asks for and undoes that itself).
     public func exchange(_ body: Data, to peer: Classroom, path: String) async throws -> (answer: SignedEnvelope, wireBytes: Int) {
-        guard let url = URL(string: peer.url.absoluteString + path) else { throw Failure.unreachable("bad URL \(peer.url)") }
+        guard let url = URL(string: peer.url.absoluteString + path) else { throw PeerFailure.unreachable("bad URL \(peer.url)") }
         var request = URLRequest(url: url)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
@@ -52,14 +38,14 @@ public struct PeerClient: PeerTransport {
         do {
             (data, response) = try await session.cancellableData(for: request, limit: Self.answerLimit)
         } catch {
-            throw Failure.unreachable(error.localizedDescription)
+            throw PeerFailure.unreachable(error.localizedDescription)
         }
-        guard let http = response as? HTTPURLResponse else { throw Failure.badAnswer("not HTTP") }
+        guard let http = response as? HTTPURLResponse else { throw PeerFailure.badAnswer("not HTTP") }
         guard http.statusCode == 200 else {
             struct ErrorBody: Decodable { struct Inner: Decodable { var message: String }; var error: Inner }
             let message = (try? JSONDecoder().decode(ErrorBody.self, from: data))?.error.message
                 ?? String(decoding: data.prefix(200), as: UTF8.self)
-            throw Failure.refused(status: http.statusCode, message: message)
+            throw PeerFailure.refused(status: http.statusCode, message: message)
         }
         let wireBytes = http.value(forHTTPHeaderField: "Content-Length").flatMap(Int.init) ?? data.count
         do {
@@ -67,7 +53,7 @@ public struct PeerClient: PeerTransport {
             // bytes); anything else is read as any JSON.
             return (try WireJSON.decode(SignedEnvelope.self, from: data), wireBytes)
         } catch {
-            throw Failure.badAnswer("not a signed envelope")
+            throw PeerFailure.badAnswer("not a signed envelope")
         }
     }
 }

@@ -17,6 +17,27 @@ extension PeerTransport {
     public func runsHere(_ peer: NodeID) -> Bool { false }
 }
 
+/// Why a peer could not be reached or believed: what every `PeerTransport` throws,
+/// over HTTP or in process, and what delivery acts on (a bad sync answer still lets
+/// the outbox go out; anything else backs off).
+public enum PeerFailure: Error, CustomStringConvertible, Equatable {
+    /// No answer: refused connection, timeout, an answer over the size limit.
+    case unreachable(String)
+    /// The peer answered with an error: its status and its message.
+    case refused(status: Int, message: String)
+    /// An answer this node does not take: not a signed envelope, a bad signature,
+    /// a page that is not the one asked for.
+    case badAnswer(String)
+
+    public var description: String {
+        switch self {
+        case .unreachable(let why): "unreachable: \(why)"
+        case .refused(let status, let message): "refused with \(status): \(message)"
+        case .badAnswer(let why): "bad answer: \(why)"
+        }
+    }
+}
+
 /// The WebEx operations a sender's node needs, done with its own account.
 public protocol MeetingHost: Sendable {
     func isConnected() async throws -> Bool

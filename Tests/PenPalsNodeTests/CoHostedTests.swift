@@ -10,7 +10,7 @@ final class NoNetwork: PeerTransport {
 
     func post(_ body: Data, to peer: Classroom, path: String) async throws -> SignedEnvelope {
         posts.add(1, ordering: .relaxed)
-        throw PeerClient.Failure.unreachable("no network in this test")
+        throw PeerFailure.unreachable("no network in this test")
     }
 }
 
@@ -59,13 +59,13 @@ struct CoHostedTests {
             let host = NodeHost(nodes: [network.member("b").key.id], remote: NoNetwork())
             try await network.start("b", host: host)
             let b = network.member("b").classroom
-            let empty = await #expect(throws: PeerClient.Failure.self) {
+            let empty = await #expect(throws: PeerFailure.self) {
                 _ = try await host.transport.post(Data(#"{"events":[]}"#.utf8), to: b, path: "/p2p/v1/events")
             }
             guard case .refused(let status, let message) = empty else { throw TestFailure("not refused: \(String(describing: empty))") }
             #expect(status == 400)
             #expect(message.contains("event"))
-            let garbage = await #expect(throws: PeerClient.Failure.self) {
+            let garbage = await #expect(throws: PeerFailure.self) {
                 _ = try await host.transport.post(Data("not json".utf8), to: b, path: "/p2p/v1/sync")
             }
             guard case .refused(let status, _) = garbage else { throw TestFailure("not refused: \(String(describing: garbage))") }

@@ -11,7 +11,7 @@ final class UnreachablePeer: PeerTransport {
 
     func post(_ body: Data, to peer: Classroom, path: String) async throws -> SignedEnvelope {
         attempts.withLock { $0 += 1 }
-        throw PeerClient.Failure.unreachable("connection refused")
+        throw PeerFailure.unreachable("connection refused")
     }
 }
 
@@ -25,7 +25,7 @@ final class SlowlyRefusingPeer: PeerTransport {
         if attempt == 1 {
             for await _ in released { break }
         }
-        throw PeerClient.Failure.unreachable("connection refused")
+        throw PeerFailure.unreachable("connection refused")
     }
 }
 
@@ -99,7 +99,7 @@ struct DeliveryBackoffTests {
         #expect(peer.attempts.withLock { $0 } == 1, "nothing pushed meanwhile")
 
         // Contact that leaves nothing to pull (B has applied everything) ends the wait at once.
-        _ = node.markUnreachable(keyB.id, error: PeerClient.Failure.unreachable("down again"))
+        _ = node.markUnreachable(keyB.id, error: PeerFailure.unreachable("down again"))
         _ = try await node.syncAnswer(to: request(applied: 3), gzip: false)
         try await eventually("the channel is tried at once") { peer.attempts.withLock { $0 } >= 2 }
     }

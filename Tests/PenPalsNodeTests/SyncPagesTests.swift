@@ -154,7 +154,7 @@ struct PageServingPeer: PeerTransport {
     }
 
     func post(_ body: Data, to peer: Classroom, path: String) async throws -> SignedEnvelope {
-        guard path == "/p2p/v1/sync" else { throw PeerClient.Failure.unreachable("only sync is served here") }
+        guard path == "/p2p/v1/sync" else { throw PeerFailure.unreachable("only sync is served here") }
         return answer
     }
 }

@@ -49,7 +49,7 @@ public final class HostTransport: PeerTransport {
             return try await remote.post(body, to: peer, path: path)
         }
         guard let node = nodes.withLock({ $0[peer.id] }) else {
-            throw PeerClient.Failure.unreachable("\(peer.name) is starting")
+            throw PeerFailure.unreachable("\(peer.name) is starting")
         }
         handledCounts.withLock { $0[path, default: 0] += 1 }
         do {
@@ -59,21 +59,21 @@ public final class HostTransport: PeerTransport {
             case "/p2p/v1/sync":
                 return try await node.syncAnswer(to: try WireJSON.decode(SignedEnvelope.self, from: body), gzip: false).envelope
             default:
-                throw PeerClient.Failure.refused(status: 404, message: "No route \(path) on a co-hosted node.")
+                throw PeerFailure.refused(status: 404, message: "No route \(path) on a co-hosted node.")
             }
-        } catch let failure as PeerClient.Failure {
+        } catch let failure as PeerFailure {
             throw failure
         } catch is CancellationError {
             throw CancellationError()
         } catch {
             if let answer = APIError.domain(error, logger: node.logger) {
-                throw PeerClient.Failure.refused(status: Int(answer.status.code), message: answer.message)
+                throw PeerFailure.refused(status: Int(answer.status.code), message: answer.message)
             }
             if error is DecodingError {
-                throw PeerClient.Failure.refused(status: 400, message: "The body is not the JSON of this route.")
+                throw PeerFailure.refused(status: 400, message: "The body is not the JSON of this route.")
             }
             node.logger.error("co-hosted request failed", metadata: ["path": "\(path)", "error": "\(error)"])
-            throw PeerClient.Failure.refused(status: 500, message: "The node could not complete the request; see its log.")
+            throw PeerFailure.refused(status: 500, message: "The node could not complete the request; see its log.")
         }
     }
 }
