@@ -91,8 +91,21 @@ public final class NodeStore: Sendable {
     /// the writer's caches (GRDB's `releaseMemory`), and the checkpointer's connection.
     /// They come back as they are needed. For a classroom that has been idle a while.
     public func releaseMemory() {
+        lastRelease.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
         (writer as? DatabasePool)?.releaseMemory()
         checkpointer?.releaseMemory()
+    }
+
+    /// When `releaseMemory` last ran (`DispatchTime` nanoseconds; 0: never).
+    private let lastRelease = Atomic<UInt64>(0)
+
+    /// `releaseMemory`, if the store has not been used for `idle` and has been used
+    /// since it last gave its memory back (a store idle for hours is released once).
+    /// Returns whether it released.
+    public func releaseMemoryIfIdle(for idle: Duration) -> Bool {
+        guard idleFor >= idle, lastUse.load(ordering: .relaxed) > lastRelease.load(ordering: .relaxed) else { return false }
+        releaseMemory()
+        return true
     }
 
     /// SQLite's `PRAGMA integrity_check`: `["ok"]` for a sound database.

@@ -49,6 +49,15 @@ struct FileStoreTests {
         try await store.write { try $0.upsertPeer(id: peer, name: "b2", displayName: "B", url: "http://127.0.0.1:9") }
         #expect(try await store.read { try $0.peer(peer)?.name } == "b2")
         #expect(store.idleFor < .seconds(5))
+
+        // The host's sweep releases an idle store once, and again only after it was used.
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(store.releaseMemoryIfIdle(for: .milliseconds(10)))
+        #expect(!store.releaseMemoryIfIdle(for: .milliseconds(10)), "released already, not used since")
+        _ = try await store.read { try $0.peers() }
+        #expect(!store.releaseMemoryIfIdle(for: .seconds(60)), "used just now: not idle")
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(store.releaseMemoryIfIdle(for: .milliseconds(10)), "used since its last release, idle again")
     }
 
     @Test("data written survives closing and reopening the database file, which runs in WAL mode")

@@ -29,8 +29,7 @@ public final class NodeHost: Sendable {
     /// Lets the stores of classrooms idle for `idle` give back their connections and caches.
     func releaseIdleMemory(idle: Duration = NodeHost.sweepInterval) {
         var released = 0
-        for node in transport.registered where node.store.idleFor >= idle {
-            node.store.releaseMemory()
+        for node in transport.registered where node.store.releaseMemoryIfIdle(for: idle) {
             released += 1
         }
         #if canImport(Glibc)
