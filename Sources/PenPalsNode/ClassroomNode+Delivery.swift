@@ -20,8 +20,6 @@ extension ClassroomNode {
     /// Events of a sync page checked and stored together.
     static let syncChunk = 500
     static let backoffCap: Double = 300
-    /// A wait with no end in sight: a year.
-    static let never: Duration = .seconds(366 * 86_400)
 
     /// Starts the channels' work: a reconciliation with every peer of another process,
     /// and, for a peer of this one (which hears of every change as it is made), a push
@@ -72,12 +70,12 @@ extension ClassroomNode {
             var channel = channels[peer, default: ChannelState()]
             channel.retryAt = delay == .zero ? nil : at
             channel.nextSync = channel.nextSync.map { min($0, at) }
+            channel.pushWanted = delay != .zero || channel.pushWanted
             channels[peer] = channel
         }
         if delay == .zero {
             wantPush(peer)
         } else {
-            channels.withLock { $0[peer]?.pushWanted = true }
             kickChannel(peer, at: at)
         }
     }

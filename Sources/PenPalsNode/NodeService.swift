@@ -48,20 +48,19 @@ public struct NodeService: Service {
         let configuration = ApplicationConfiguration(address: .hostname(host, port: port), serverName: "PenPals",
                                                      availableConnectionsDelegate: MaximumAvailableConnections(settings.maxConnections))
         let running: @Sendable (any Channel) async -> Void = { channel in await onRunning(channel.localAddress?.port ?? 0) }
-        let app: any ApplicationProtocol
+        let dispatcher: PathDispatcher
         if nodes.count == 1 {
             // Alone on its address, a node answers at the root, as it always did (behind a
             // proxy that takes its url's path off), and under its url's path as well.
             let responder = buildRouter(for: nodes[0]).buildResponder()
             let routes = nodes[0].pathPrefix.isEmpty ? [:] : [nodes[0].pathPrefix: responder]
-            app = Application(responder: PathDispatcher(routes, fallback: responder), server: server, configuration: configuration,
-                              onServerRunning: running, logger: nodes[0].logger)
+            dispatcher = PathDispatcher(routes, fallback: responder)
         } else {
-            let routes = Dictionary(nodes.map { ($0.pathPrefix, buildRouter(for: $0, mountedAt: $0.pathPrefix).buildResponder()) },
-                                    uniquingKeysWith: { first, _ in first })
-            app = Application(responder: PathDispatcher(routes), server: server, configuration: configuration,
-                              onServerRunning: running, logger: nodes[0].logger)
+            dispatcher = PathDispatcher(Dictionary(nodes.map { ($0.pathPrefix, buildRouter(for: $0, mountedAt: $0.pathPrefix).buildResponder()) },
+                                                   uniquingKeysWith: { first, _ in first }))
         }
+        let app = Application(responder: dispatcher, server: server, configuration: configuration,
+                              onServerRunning: running, logger: nodes[0].logger)
         // Dashboard event streams never end by themselves: on shutdown they are ended
         // cleanly (the browser sees the stream close) rather than left to cancellation.
         // The server drains its requests in flight; background work stops alongside it.
