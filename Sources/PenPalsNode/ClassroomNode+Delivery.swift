@@ -29,7 +29,7 @@ extension ClassroomNode {
             wantSync(peer.classroom.id)
         }
         do {
-            for channel in try await store.read({ try $0.channelsToResume() }) where transport.runsHere(channel.peer) {
+            for channel in try await store.backgroundRead({ try $0.channelsToResume() }) where transport.runsHere(channel.peer) {
                 if channel.gap { wantSync(channel.peer) }
                 if channel.outbox { wantPush(channel.peer) }
             }

@@ -51,7 +51,7 @@ extension ClassroomNode {
     @discardableResult
     public func runDueJobs() async throws -> Duration? {
         let time = now().timeIntervalSince1970
-        let open = try await store.read { try $0.openJobs() }
+        let open = try await store.backgroundRead { try $0.openJobs() }
         jobSchedule.keep(only: Set(open.map(\.invitationID.lowercasedString)))
         for due in open where remaining(due, wallNow: time) == .zero {
             guard !Task.isCancelled else { break }
@@ -61,7 +61,7 @@ extension ClassroomNode {
             await run(job)
         }
         let later = now().timeIntervalSince1970
-        return try await store.read { try $0.openJobs() }.map { remaining($0, wallNow: later) }.min()
+        return try await store.backgroundRead { try $0.openJobs() }.map { remaining($0, wallNow: later) }.min()
     }
 
     private func remaining(_ job: MeetingJob, wallNow: Double) -> Duration {

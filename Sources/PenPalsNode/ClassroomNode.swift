@@ -154,8 +154,9 @@ public final class ClassroomNode: Sendable {
         self.meetingHost = meetingHost ?? webex
     }
 
-    /// A node on `store`, whose peer table is first brought up to date with the
-    /// trusted classrooms (names and URLs; the pairs' counters are kept).
+    /// A node on `store`, which is told whom the node trusts (a pair's row is made when
+    /// first written) and whose existing rows are brought up to date with the trusted
+    /// classrooms (names and URLs; the pairs' counters are kept).
     /// - Parameters:
     ///   - transport: how peers are reached; HTTP unless given.
     ///   - meetingHost: where meetings are made; the WebEx account of `settings.webex` unless given.
@@ -169,11 +170,13 @@ public final class ClassroomNode: Sendable {
                             jitter: @escaping @Sendable (ClosedRange<Double>) -> Double = { Double.random(in: $0) }) async throws -> ClassroomNode {
         let node = ClassroomNode(settings: settings, store: store, logger: logger, now: now, uptime: uptime, transport: transport,
                                  meetingHost: meetingHost, timers: timers, jitter: jitter)
-        let peers = node.directory.orderedPeers.map {
-            StoreTransaction.PeerName(id: $0.classroom.id, name: $0.classroom.name, displayName: $0.classroom.displayName,
-                                      url: $0.classroom.url.absoluteString)
+        store.trust { [directory = node.directory] id in
+            directory.peer(id: id).map {
+                StoreTransaction.PeerName(id: id, name: $0.classroom.name, displayName: $0.classroom.displayName,
+                                          url: $0.classroom.url.absoluteString)
+            }
         }
-        try await store.write { tx in try tx.syncPeers(peers) }
+        try await store.write { tx in try tx.syncPeers() }
         return node
     }
 

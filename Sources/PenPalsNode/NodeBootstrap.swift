@@ -14,12 +14,18 @@ public enum NodeBootstrap {
     /// Creates the missing key and token of every node of the file whose `data_dir`
     /// can be written, so that nodes of one file can start in any order. A node
     /// whose folder this process cannot write is left to its own process.
+    /// Folders are prepared side by side, so that a first start of many classrooms
+    /// waits for the disk once per batch rather than once per file.
     public static func prepareKeys(_ config: PenPalsConfig) {
-        for node in config.nodes where node.publicKey == nil {
-            let files = NodeFiles(dataDir: node.dataDir)
+        let nodes = config.nodes.filter { $0.publicKey == nil }
+        _ = try? concurrently(nodes.count, width: fileWorkWidth) { index in
+            let files = NodeFiles(dataDir: nodes[index].dataDir)
             if files.nodeID() == nil { _ = try? files.prepare() }
         }
     }
+
+    /// Threads that create files and databases at once on a first start.
+    static let fileWorkWidth = 16
 
     /// The node id of a node of the file: its `public_key`, else the key in its `data_dir`.
     public static func nodeID(of node: NodeConfig, in config: PenPalsConfig) throws -> NodeID {
@@ -72,10 +78,47 @@ public enum NodeBootstrap {
     /// (its peers of the same process reached without HTTP, its work on the host's timers).
     public static func makeNode(_ node: NodeConfig, in config: PenPalsConfig, roster: Roster, logger: Logger,
                                 host: NodeHost) async throws -> ClassroomNode {
-        let settings = try settings(for: node, in: config, roster: roster)
-        let store = try NodeStore(path: NodeFiles(dataDir: node.dataDir).databaseFile.path)
-        let made = try await ClassroomNode.open(settings: settings, store: store, logger: logger, transport: host.transport, timers: host.timers)
-        host.transport.register(made)
+        try await makeNodes([node], in: config, roster: roster, host: host) { _ in logger }[0]
+    }
+
+    /// Opens the databases of `nodes` and builds them, as `host`'s classrooms, in the
+    /// order given. The databases are opened (and, on a first start, created) side by
+    /// side; each node gives back its store's caches once it is open, so that a start
+    /// of many holds the memory of the few in progress, not of all.
+    public static func makeNodes(_ nodes: [NodeConfig], in config: PenPalsConfig, roster: Roster, host: NodeHost,
+                                 logger: @escaping @Sendable (NodeConfig) -> Logger) async throws -> [ClassroomNode] {
+        let opened = try concurrently(nodes.count, width: fileWorkWidth) { index -> (NodeSettings, NodeStore) in
+            let node = nodes[index]
+            return (try settings(for: node, in: config, roster: roster),
+                    try NodeStore(path: NodeFiles(dataDir: node.dataDir).databaseFile.path))
+        }
+        var made: [ClassroomNode] = []
+        made.reserveCapacity(nodes.count)
+        try await withThrowingTaskGroup(of: (Int, ClassroomNode).self) { group in
+            var started = 0
+            func start() {
+                let index = started
+                let (settings, store) = opened[index]
+                group.addTask {
+                    let node = try await ClassroomNode.open(settings: settings, store: store, logger: logger(nodes[index]),
+                                                            transport: host.transport, timers: host.timers)
+                    store.releaseMemory()
+                    return (index, node)
+                }
+                started += 1
+            }
+            while started < min(nodes.count, fileWorkWidth) { start() }
+            var byIndex: [Int: ClassroomNode] = [:]
+            while let (index, node) = try await group.next() {
+                byIndex[index] = node
+                if started < nodes.count { start() }
+                // What the opened stores gave back returns to the system as the start goes on.
+                if byIndex.count % 100 == 0 { host.trimMemory() }
+            }
+            made = (0..<nodes.count).map { byIndex[$0]! }
+        }
+        for node in made { host.transport.register(node) }
+        host.trimMemory()
         return made
     }
 }

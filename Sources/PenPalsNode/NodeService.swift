@@ -108,7 +108,7 @@ extension ClassroomNode {
     /// not at all while none can.
     func runExpiry() async {
         do {
-            let next = try await store.read { try $0.nextExpiry() }
+            let next = try await store.backgroundRead { try $0.nextExpiry() }
             guard let next else { return }
             let wait = next.timeIntervalSince(now())
             if wait <= 0 {

@@ -190,7 +190,17 @@ extension ClassroomNode {
     }
 
     func statusView() async throws -> StatusView {
-        let peers = try await store.read { try $0.peers() }
+        // Every trusted peer, with its pair's counters (zero for a peer never talked to,
+        // which has no row yet), and any peer the store remembers beyond them.
+        var rows = Dictionary(try await store.read { try $0.peers() }.map { ($0.nodeID, $0) }, uniquingKeysWith: { first, _ in first })
+        var peers = directory.orderedPeers.map { peer in
+            rows.removeValue(forKey: peer.classroom.id.rawValue)
+                ?? PeerState(nodeID: peer.classroom.id.rawValue, name: peer.classroom.name, displayName: peer.classroom.displayName,
+                             url: peer.classroom.url.absoluteString, sent: 0, acked: 0, applied: 0, lastContact: nil)
+        }
+        if !rows.isEmpty {
+            peers = (peers + rows.values).sorted { ($0.name, $0.nodeID) < ($1.name, $1.nodeID) }
+        }
         let health = peerHealth.withLock { $0 }
         let tokens = try await webex?.tokens.loadTokens()
         let webexProblem = webex == nil || tokens != nil ? nil : try await store.read { try $0.webexProblem() }

@@ -75,7 +75,8 @@ public final class NodeStore: Sendable {
         lastUse.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
         let result: T
         do {
-            result = try await commits.submit { db in try updates(StoreTransaction(db: db)) }
+            let known = self.known
+            result = try await commits.submit { db in try updates(StoreTransaction(db: db, known: known)) }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
             // Rolled back whole: the next write, once there is room again, goes through.
             throw StoreError.diskFull(path ?? "the database")
@@ -120,7 +121,43 @@ public final class NodeStore: Sendable {
 
     public func read<T: Sendable>(_ query: @Sendable (StoreTransaction) throws -> T) async throws -> T {
         lastUse.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
-        return try await writer.read { db in try query(StoreTransaction(db: db)) }
+        let known = self.known
+        return try await writer.read { db in try query(StoreTransaction(db: db, known: known, writable: false)) }
+    }
+
+    /// Finds a trusted peer's config by its node id.
+    public typealias PeerLookup = @Sendable (NodeID) -> StoreTransaction.PeerName?
+
+    private let peerLookup = Mutex<PeerLookup?>(nil)
+    private var known: PeerLookup? { peerLookup.withLock { $0 } }
+
+    /// Tells the store whom the node trusts: a trusted peer's row is made when a write
+    /// first needs it (its events, an acknowledgement, a contact), and `syncPeers`
+    /// keeps the rows' names and URLs those of the config.
+    public func trust(_ lookup: @escaping PeerLookup) {
+        peerLookup.withLock { $0 = lookup }
+    }
+
+    /// A small read on the writer's connection, for the background's look at a classroom
+    /// (what to resume, the next expiry, open meeting jobs): made on idle classrooms too,
+    /// it must not bring back the reader connection their idle sweep gave back. Waits
+    /// for a write in progress; a read that a teacher or a peer waits for uses `read`.
+    public func backgroundRead<T: Sendable>(_ query: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
+        guard let pool = writer as? DatabasePool else { return try await read(query) }
+        // A store that had given its memory back gives back what this read brought in, too.
+        let released = lastRelease.load(ordering: .relaxed) >= lastUse.load(ordering: .relaxed)
+        if !released { lastUse.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed) }
+        let known = self.known
+        return try await pool.writeWithoutTransaction { db in
+            var result: T?
+            // One snapshot, as `read` gives, and nothing written.
+            try db.inTransaction(.deferred) {
+                result = try query(StoreTransaction(db: db, known: known, writable: false))
+                return .rollback
+            }
+            if released { db.releaseMemory() }
+            return result!
+        }
     }
 
     /// A good migration is never modified once it has shipped: add new ones below.

@@ -6,6 +6,16 @@ public import PenPalsCore
 /// Valid only inside the `NodeStore.write`/`read` closure that created it.
 public struct StoreTransaction {
     let db: Database
+    /// The peers the node trusts (`NodeStore.trust`). A trusted peer gets its row the
+    /// first time a write transaction needs it: until then it is a pair at zero, and a
+    /// classroom of a thousand-classroom file holds rows only for those it talks to.
+    let known: NodeStore.PeerLookup?
+    /// Whether rows may be added (false in a read).
+    let writable: Bool
+
+    init(db: Database, known: NodeStore.PeerLookup? = nil, writable: Bool = true) {
+        (self.db, self.known, self.writable) = (db, known, writable)
+    }
 
     // MARK: Peers
 
@@ -33,19 +43,20 @@ public struct StoreTransaction {
         }
     }
 
-    /// Brings the peer table up to date with `peers`: adds the new ones, renames or
-    /// moves the changed ones (keeping the pairs' counters), and writes nothing for
-    /// the rest, read in one statement: a node of a thousand-classroom file starts
-    /// with a read, not a thousand updates.
-    public func syncPeers(_ peers: [PeerName]) throws {
-        struct Names: Equatable { var name, displayName, url: String }
-        var stored: [String: Names] = [:]
-        stored.reserveCapacity(peers.count)
+    /// Brings the rows of trusted peers up to date with their config (`NodeStore.trust`):
+    /// renames or moves the changed ones, keeping the pairs' counters, and writes nothing
+    /// for the rest, read in one statement. Peers without a row get one when first needed.
+    public func syncPeers() throws {
+        guard let known else { return }
+        var changed: [PeerName] = []
         let rows = try RawStatement(db, sql: "SELECT node_id, name, display_name, url FROM peer")
         while try rows.next() {
-            stored[rows.text(0) ?? ""] = Names(name: rows.text(1) ?? "", displayName: rows.text(2) ?? "", url: rows.text(3) ?? "")
+            guard let id = NodeID(rows.text(0) ?? ""), let peer = known(id) else { continue }
+            if peer != PeerName(id: id, name: rows.text(1) ?? "", displayName: rows.text(2) ?? "", url: rows.text(3) ?? "") {
+                changed.append(peer)
+            }
         }
-        for peer in peers where stored[peer.id.rawValue] != Names(name: peer.name, displayName: peer.displayName, url: peer.url) {
+        for peer in changed {
             try upsertPeer(id: peer.id, name: peer.name, displayName: peer.displayName, url: peer.url)
         }
     }
@@ -54,8 +65,18 @@ public struct StoreTransaction {
         // Read for every request and every event sent: by column position, not through GRDB's rows.
         let row = try RawStatement(db, sql: Self.selectPeer)
         try row.bind(id.rawValue)
-        guard try row.next() else { return nil }
-        return PeerState(raw: row)
+        if try row.next() { return PeerState(raw: row) }
+        // A trusted peer this node has not talked to yet: its row is made now, in a write.
+        guard let name = known?(id) else { return nil }
+        if writable { try upsertPeer(id: id, name: name.name, displayName: name.displayName, url: name.url) }
+        return PeerState(nodeID: id.rawValue, name: name.name, displayName: name.displayName, url: name.url,
+                         sent: 0, acked: 0, applied: 0, lastContact: nil)
+    }
+
+    /// Runs an update of `peer`'s row; a trusted peer without a row gets one first.
+    private func updatePeerRow(_ peer: NodeID, _ update: () throws -> Void) throws {
+        try update()
+        if db.changesCount == 0, writable, try self.peer(peer) != nil { try update() }
     }
 
     private static let selectPeer = "SELECT \(PeerState.rawColumns) FROM peer WHERE node_id = ?"
@@ -72,8 +93,10 @@ public struct StoreTransaction {
     }
 
     public func recordContact(with peer: NodeID, at time: Date) throws {
-        try db.cachedStatement(sql: "UPDATE peer SET last_contact = ? WHERE node_id = ?")
-            .execute(arguments: [time.timeIntervalSince1970, peer.rawValue])
+        try updatePeerRow(peer) {
+            try db.cachedStatement(sql: "UPDATE peer SET last_contact = ? WHERE node_id = ?")
+                .execute(arguments: [time.timeIntervalSince1970, peer.rawValue])
+        }
     }
 
     /// Believes a signed clock of `peer`: its `applied` entry acknowledges this node's
@@ -179,10 +202,12 @@ public struct StoreTransaction {
     /// its signed clocks acknowledge this node's events up to `acknowledged`, and it was in
     /// contact at `time`. One statement; counters only move forward.
     public func recordBatch(from peer: NodeID, applied: Int, acknowledged: Int?, at time: Date) throws {
-        try db.cachedStatement(sql: """
-            UPDATE peer SET applied = MAX(applied, ?), acked = MAX(acked, MIN(?, sent)), last_contact = ?
-            WHERE node_id = ?
-            """).execute(arguments: [applied, acknowledged ?? 0, time.timeIntervalSince1970, peer.rawValue])
+        try updatePeerRow(peer) {
+            try db.cachedStatement(sql: """
+                UPDATE peer SET applied = MAX(applied, ?), acked = MAX(acked, MIN(?, sent)), last_contact = ?
+                WHERE node_id = ?
+                """).execute(arguments: [applied, acknowledged ?? 0, time.timeIntervalSince1970, peer.rawValue])
+        }
     }
 
     /// An incoming event waiting to be applied.

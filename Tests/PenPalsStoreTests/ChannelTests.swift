@@ -294,4 +294,44 @@ struct PeerTests {
         let names = try await f.store.read { tx in try tx.peers().map(\.name) }
         #expect(names == ["a-first", "c-room"])
     }
+
+    @Test("a trusted peer gets its row when a write first needs it; reads see it at zero")
+    func trustedPeerRowsAreMadeOnFirstWrite() async throws {
+        let f = try await StoreFixture()
+        let d = NodeKey.generate()
+        let dID = d.id
+        f.store.trust { id in
+            id == dID ? StoreTransaction.PeerName(id: id, name: "d-room", displayName: "Room D", url: "http://127.0.0.1:7414") : nil
+        }
+        // A read: the pair at zero, and no row made.
+        let read = try await f.store.read { try $0.peer(dID) }
+        #expect(read?.name == "d-room" && read?.sent == 0 && read?.applied == 0)
+        #expect(try await f.store.read { try $0.peers().map(\.name) } == ["b-room", "c-room"])
+        // A stranger stays unknown.
+        let stranger = NodeKey.generate().id
+        #expect(try await f.store.read { try $0.peer(stranger) } == nil)
+        await #expect(throws: StoreError.self) {
+            try await f.store.write { tx in try tx.recordAcknowledgement(from: stranger, applied: 1) }
+        }
+        // A contact is a write: the row is made, with the contact in it.
+        try await f.store.write { tx in try tx.recordContact(with: dID, at: t0) }
+        #expect(try await f.peer(d).lastContact == t0.timeIntervalSince1970)
+        // An event sent makes the row of another trusted peer too, counting from 1.
+        let e = NodeKey.generate()
+        let eID = e.id
+        f.store.trust { id in
+            [dID: "d-room", eID: "e-room"][id].map { StoreTransaction.PeerName(id: id, name: $0, displayName: $0, url: "http://127.0.0.1:7415") }
+        }
+        let sent = try await f.append(.decline(invitationID: someInvitation, reason: nil), to: e)
+        #expect(sent.payload.seq == 1)
+        #expect(try await f.peer(e).sent == 1)
+        // The rows follow the config's names when it changes.
+        f.store.trust { id in
+            id == dID ? StoreTransaction.PeerName(id: id, name: "d-renamed", displayName: "Room D", url: "http://127.0.0.1:7499") : nil
+        }
+        try await f.store.write { try $0.syncPeers() }
+        #expect(try await f.peer(d).name == "d-renamed")
+        #expect(try await f.peer(d).url == "http://127.0.0.1:7499")
+        #expect(try await f.peer(d).lastContact == t0.timeIntervalSince1970, "the pair's counters are kept")
+    }
 }

@@ -58,6 +58,17 @@ struct FileStoreTests {
         #expect(!store.releaseMemoryIfIdle(for: .seconds(60)), "used just now: not idle")
         try await Task.sleep(for: .milliseconds(20))
         #expect(store.releaseMemoryIfIdle(for: .milliseconds(10)), "used since its last release, idle again")
+
+        // The background's reads of a released store open no reader and leave it released.
+        let before = Self.openFiles(under: directory)
+        #expect(try await store.backgroundRead { try $0.peer(peer)?.name } == "b2")
+        #expect(Self.openFiles(under: directory) == before, "a background read opened a connection")
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(!store.releaseMemoryIfIdle(for: .milliseconds(10)), "a background read counted as use")
+        // Of a store in use, they are use like any other.
+        _ = try await store.read { try $0.peers() }
+        _ = try await store.backgroundRead { try $0.peers() }
+        #expect(!store.releaseMemoryIfIdle(for: .seconds(60)))
     }
 
     @Test("data written survives closing and reopening the database file, which runs in WAL mode")

@@ -20,6 +20,9 @@ public final class NodeHost: Sendable {
 
     /// How often idle classrooms give back memory, and how long a classroom is idle first.
     static let sweepInterval: Duration = .seconds(30)
+    /// When, after the start, the nodes' first background reads (what to resume, the
+    /// next expiry, open meeting jobs, a second after the start) are done.
+    static let startSettled: Duration = .seconds(3)
 
     /// Runs the host's timers, and every 30 s gives back the memory of classrooms whose
     /// store has not been used for as long, until graceful shutdown (listed before the
@@ -28,13 +31,18 @@ public final class NodeHost: Sendable {
 
     /// Lets the stores of classrooms idle for `idle` give back their connections and caches.
     func releaseIdleMemory(idle: Duration = NodeHost.sweepInterval) {
-        var released = 0
-        for node in transport.registered where node.store.releaseMemoryIfIdle(for: idle) {
-            released += 1
+        for node in transport.registered {
+            _ = node.store.releaseMemoryIfIdle(for: idle)
         }
+        // What the stores gave back (now, or after a background read since) goes back to
+        // the system, not only to malloc's free lists.
+        trimMemory()
+    }
+
+    /// Returns the heap's free pages to the system (glibc's `malloc_trim`).
+    func trimMemory() {
         #if canImport(Glibc)
-        // What the stores gave back goes back to the system, not only to malloc's free lists.
-        if released > 0 { _ = mallocTrim(0) }
+        _ = mallocTrim(0)
         #endif
     }
 }
@@ -45,6 +53,13 @@ struct HostService: Service {
     func run() async throws {
         await withDiscardingTaskGroup { group in
             group.addTask { await cancelWhenGracefulShutdown { await host.timers.run() } }
+            group.addTask {
+                // What the start made and freed (a first start creates every database)
+                // goes back to the system once the nodes' first look at their stores is done.
+                for await _ in AsyncTimerSequence(interval: NodeHost.startSettled, clock: .continuous).prefix(1).cancelOnGracefulShutdown() {
+                    host.trimMemory()
+                }
+            }
             group.addTask {
                 for await _ in AsyncTimerSequence(interval: NodeHost.sweepInterval, clock: .continuous).cancelOnGracefulShutdown() {
                     host.releaseIdleMemory()

@@ -38,15 +38,16 @@ extension PenPals {
             }
             services.append(host.service)
             // One server per listen address; nodes that share one are told apart by their url paths.
-            var byAddress: [(address: ListenAddress, nodes: [ClassroomNode], banners: [String])] = []
-            for nodeConfig in selected {
-                let logger = Logger(label: "penpals.\(nodeConfig.name)")
-                let node: ClassroomNode
-                do {
-                    node = try await NodeBootstrap.makeNode(nodeConfig, in: config, roster: roster, logger: logger, host: host)
-                } catch {
-                    throw fail("\(error)", code: 2)
+            let nodes: [ClassroomNode]
+            do {
+                nodes = try await NodeBootstrap.makeNodes(selected, in: config, roster: roster, host: host) {
+                    Logger(label: "penpals.\($0.name)")
                 }
+            } catch {
+                throw fail("\(error)", code: 2)
+            }
+            var byAddress: [(address: ListenAddress, nodes: [ClassroomNode], banners: [String])] = []
+            for (nodeConfig, node) in zip(selected, nodes) {
                 let url = nodeConfig.url.absoluteString
                 let banner = """
                     \(nodeConfig.name) · \(nodeConfig.displayName) is running at \(url)
