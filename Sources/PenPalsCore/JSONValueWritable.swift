@@ -16,6 +16,10 @@ public struct JSONWriter {
 
     public mutating func beginObject() { bytes.append(UInt8(ascii: "{")); first = true }
     public mutating func endObject() { bytes.append(UInt8(ascii: "}")); first = false }
+    /// An array's elements are written by the caller, with `comma()` between them.
+    public mutating func beginArray() { bytes.append(UInt8(ascii: "[")) }
+    public mutating func endArray() { bytes.append(UInt8(ascii: "]")); first = false }
+    public mutating func comma() { bytes.append(UInt8(ascii: ",")) }
 
     /// `"key":` (keys are ours: plain ASCII that needs no escaping).
     public mutating func key(_ key: String) {

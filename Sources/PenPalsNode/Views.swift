@@ -146,6 +146,45 @@ struct StatusView: Encodable {
     }
 }
 
+extension StatusView: JSONValueWritable {
+    /// What `encode(to:)` writes with sorted keys, written directly: a classroom of a
+    /// thousand-classroom file lists 999 peers (212 KB), which took JSONEncoder 3 ms of
+    /// a 5.5-6.6 ms answer (see the commit that made this).
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("display_name"); json.string(displayName)
+        json.key("name"); json.string(name)
+        json.key("node_id"); json.string(nodeID)
+        json.key("peers")
+        json.beginArray()
+        for (index, peer) in peers.enumerated() {
+            if index > 0 { json.comma() }
+            json.beginObject()
+            json.key("applied"); json.integer(peer.applied)
+            json.key("last_contact"); json.string(peer.lastContact)
+            json.key("name"); json.string(peer.name)
+            json.key("next_retry"); json.string(peer.nextRetry)
+            json.key("node_id"); json.string(peer.nodeID)
+            json.key("outbox"); json.integer(peer.outbox)
+            json.key("reachable"); json.bool(peer.reachable)
+            json.key("sent"); json.integer(peer.sent)
+            json.key("url"); json.string(peer.url)
+            json.endObject()
+        }
+        json.endArray()
+        json.key("timezone"); json.string(timezone)
+        json.key("url"); json.string(url)
+        json.key("webex")
+        json.beginObject()
+        json.key("configured"); json.bool(webex.configured)
+        json.key("connected"); json.bool(webex.connected)
+        json.key("expires_at"); json.string(webex.expiresAt)
+        json.key("problem"); json.string(webex.problem)
+        json.endObject()
+        json.endObject()
+    }
+}
+
 struct ClassroomView: Encodable {
     var id: String
     var name: String

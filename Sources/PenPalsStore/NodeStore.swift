@@ -119,10 +119,31 @@ public final class NodeStore: Sendable {
         try writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
+    /// A read on a reader connection; the first read of a store that gave its memory
+    /// back (`releaseMemory`) goes to the writer's connection instead, so that a look at
+    /// an idle classroom (its status, say) does not open a reader it keeps until the
+    /// next sweep. The readers come back when the classroom is in use.
     public func read<T: Sendable>(_ query: @Sendable (StoreTransaction) throws -> T) async throws -> T {
+        let released = lastRelease.load(ordering: .relaxed) >= lastUse.load(ordering: .relaxed)
         lastUse.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
+        if released, writer is DatabasePool { return try await readOnWriter(query, thenRelease: false) }
         let known = self.known
         return try await writer.read { db in try query(StoreTransaction(db: db, known: known, writable: false)) }
+    }
+
+    /// `query` in one deferred transaction on the writer's connection, rolled back:
+    /// the snapshot a reader would see, and nothing written.
+    private func readOnWriter<T: Sendable>(_ query: @Sendable (StoreTransaction) throws -> T, thenRelease: Bool) async throws -> T {
+        let known = self.known
+        return try await writer.writeWithoutTransaction { db in
+            var result: T?
+            try db.inTransaction(.deferred) {
+                result = try query(StoreTransaction(db: db, known: known, writable: false))
+                return .rollback
+            }
+            if thenRelease { db.releaseMemory() }
+            return result!
+        }
     }
 
     /// Finds a trusted peer's config by its node id.
@@ -142,22 +163,12 @@ public final class NodeStore: Sendable {
     /// (what to resume, the next expiry, open meeting jobs): made on idle classrooms too,
     /// it must not bring back the reader connection their idle sweep gave back. Waits
     /// for a write in progress; a read that a teacher or a peer waits for uses `read`.
-    public func backgroundRead<T: Sendable>(_ query: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
-        guard let pool = writer as? DatabasePool else { return try await read(query) }
+    public func backgroundRead<T: Sendable>(_ query: @Sendable (StoreTransaction) throws -> T) async throws -> T {
+        guard writer is DatabasePool else { return try await read(query) }
         // A store that had given its memory back gives back what this read brought in, too.
         let released = lastRelease.load(ordering: .relaxed) >= lastUse.load(ordering: .relaxed)
         if !released { lastUse.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed) }
-        let known = self.known
-        return try await pool.writeWithoutTransaction { db in
-            var result: T?
-            // One snapshot, as `read` gives, and nothing written.
-            try db.inTransaction(.deferred) {
-                result = try query(StoreTransaction(db: db, known: known, writable: false))
-                return .rollback
-            }
-            if released { db.releaseMemory() }
-            return result!
-        }
+        return try await readOnWriter(query, thenRelease: released)
     }
 
     /// A good migration is never modified once it has shipped: add new ones below.

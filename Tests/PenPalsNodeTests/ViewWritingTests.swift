@@ -34,6 +34,22 @@ struct ViewWritingTests {
         }
     }
 
+    @Test("a status is byte for byte what JSONEncoder writes, with no peer, with peers and nulls, and with escapes")
+    func statusView() throws {
+        let peer = StatusView.Peer(name: "kobe-4b", nodeID: NodeKey.generate().id.rawValue, url: "https://kobe.example/4b?x=\"1\"",
+                                   reachable: true, lastContact: "2026-12-01T15:00:00Z", sent: 7, applied: 3, outbox: 2,
+                                   nextRetry: nil)
+        var other = peer
+        (other.name, other.reachable, other.lastContact, other.nextRetry, other.outbox) = ("oslo-7a ünï 😀\n", false, nil, "2026-12-01T15:01:00Z", 0)
+        var view = StatusView(name: "room-12", displayName: "Room \"12\" / Lincoln", nodeID: NodeKey.generate().id.rawValue,
+                              url: "http://127.0.0.1:7411/lincoln/room-12", timezone: "America/Chicago", peers: [],
+                              webex: .init(configured: false, connected: false, expiresAt: nil, problem: nil))
+        #expect(WireJSON.encode(view) == (try encoderBytes(view)), "\(String(decoding: WireJSON.encode(view), as: UTF8.self))")
+        view.peers = [peer, other, peer]
+        view.webex = .init(configured: true, connected: true, expiresAt: "2026-12-01T16:00:00Z", problem: "reconnect")
+        #expect(WireJSON.encode(view) == (try encoderBytes(view)), "\(String(decoding: WireJSON.encode(view), as: UTF8.self))")
+    }
+
     @Test("an invite request reads as JSONDecoder reads it, or is left to it")
     func inviteRequest() throws {
         let good = Data(#"{"classroom_id":"kobe-4b","title":"T \"q\"","start_time":"2026-12-01T15:00:00Z","end_time":"2026-12-01T16:00:00Z"}"#.utf8)

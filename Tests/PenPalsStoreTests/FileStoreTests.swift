@@ -69,6 +69,14 @@ struct FileStoreTests {
         _ = try await store.read { try $0.peers() }
         _ = try await store.backgroundRead { try $0.peers() }
         #expect(!store.releaseMemoryIfIdle(for: .seconds(60)))
+
+        // The first read of a released store is on the writer's connection too, and is use.
+        store.releaseMemory()
+        let idleFiles = Self.openFiles(under: directory)
+        #expect(try await store.read { try $0.peer(peer)?.name } == "b2")
+        #expect(Self.openFiles(under: directory) == idleFiles, "the first read after a release opened a reader")
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(store.releaseMemoryIfIdle(for: .milliseconds(10)), "a read is use: released again once idle")
     }
 
     @Test("data written survives closing and reopening the database file, which runs in WAL mode")
