@@ -25,7 +25,8 @@ extension ClassroomNode {
     /// and, for a peer of this one (which hears of every change as it is made), a push
     /// of what its outbox holds and a sync where the last run left a gap.
     func startChannels() async {
-        for peer in directory.orderedPeers where !transport.runsHere(peer.classroom.id) {
+        // (A pair its host's digests cover is reconciled by the host's first digest.)
+        for peer in directory.orderedPeers where !transport.runsHere(peer.classroom.id) && !transport.syncsByDigest(peer.classroom) {
             wantSync(peer.classroom.id)
         }
         do {
@@ -99,7 +100,8 @@ extension ClassroomNode {
             return true
         }
         guard started else { return }
-        let coHosted = transport.runsHere(peerID)
+        // Neither a co-hosted peer nor one the host's digests cover syncs on a timer.
+        let periodic = !transport.runsHere(peerID) && !transport.syncsByDigest(peer.classroom)
         while true {
             let attemptStarted = ContinuousClock.now
             let step = channels.withLock { channels -> ChannelState.Step? in
@@ -133,7 +135,7 @@ extension ClassroomNode {
                     let now = ContinuousClock.now
                     channels.withLock { channels in
                         guard var channel = channels[peerID] else { return }
-                        channel.nextSync = coHosted ? nil : now + settings.syncInterval
+                        channel.nextSync = periodic ? now + settings.syncInterval : nil
                         if gap {
                             channel.gapAttempts += 1
                             let ceiling = min(60, pow(2, Double(channel.gapAttempts)))

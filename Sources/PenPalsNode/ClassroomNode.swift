@@ -101,6 +101,8 @@ public final class ClassroomNode: Sendable {
     let peerHealth = Mutex<[NodeID: PeerHealth]>([:])
     /// Per peer, the next page of the sync it is doing, prepared ahead (see `syncAnswer`).
     let preparedSync = Mutex<[NodeID: PreparedSync]>([:])
+    /// The last answer to each peer's digest request (Host/Digests.swift).
+    let digestAnswers = Mutex<[NodeID: DigestAnswerCache]>([:])
     /// How many sync answers were served from a prepared page (for the tests).
     let preparedSyncHits = Atomic<Int>(0)
     /// Events of pushed batches taken as repeats of stored ones, unverified (for the tests).

@@ -28,6 +28,23 @@ public struct PeerClient: PeerTransport {
     /// As `post`, also telling how many bytes the answer's body took on the wire
     /// (compressed, when the peer compressed it; URLSession asks for and undoes that itself).
     public func exchange(_ body: Data, to peer: Classroom, path: String) async throws -> (answer: SignedEnvelope, wireBytes: Int) {
+        let (data, wireBytes) = try await postRaw(body, to: peer, path: path)
+        do {
+            // A PenPals node answers in exactly the form it writes (read straight from its
+            // bytes); anything else is read as any JSON.
+            return (try WireJSON.decode(SignedEnvelope.self, from: data), wireBytes)
+        } catch {
+            throw PeerFailure.badAnswer("not a signed envelope")
+        }
+    }
+
+    public func postForBody(_ body: Data, to peer: Classroom, path: String) async throws -> Data {
+        try await postRaw(body, to: peer, path: path).data
+    }
+
+    /// POSTs `body` and returns the body of a 200 answer (at most `answerLimit`) and
+    /// its size on the wire; any other status is `PeerFailure.refused`.
+    private func postRaw(_ body: Data, to peer: Classroom, path: String) async throws -> (data: Data, wireBytes: Int) {
         guard let url = URL(string: peer.url.absoluteString + path) else { throw PeerFailure.unreachable("bad URL \(peer.url)") }
         var request = URLRequest(url: url)
         request.httpMethod = "POST"
@@ -47,13 +64,6 @@ public struct PeerClient: PeerTransport {
                 ?? String(decoding: data.prefix(200), as: UTF8.self)
             throw PeerFailure.refused(status: http.statusCode, message: message)
         }
-        let wireBytes = http.value(forHTTPHeaderField: "Content-Length").flatMap(Int.init) ?? data.count
-        do {
-            // A PenPals node answers in exactly the form it writes (read straight from its
-            // bytes); anything else is read as any JSON.
-            return (try WireJSON.decode(SignedEnvelope.self, from: data), wireBytes)
-        } catch {
-            throw PeerFailure.badAnswer("not a signed envelope")
-        }
+        return (data, http.value(forHTTPHeaderField: "Content-Length").flatMap(Int.init) ?? data.count)
     }
 }

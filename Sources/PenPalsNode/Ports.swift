@@ -11,10 +11,22 @@ public protocol PeerTransport: Sendable {
     /// Whether `peer` runs in this process, so that it learns of every change as it
     /// is made and needs no periodic sync (contract §7.1).
     func runsHere(_ peer: NodeID) -> Bool
+
+    /// POSTs `body` to `path` of `peer` and returns its answer's body (a digest's answer,
+    /// which is no single envelope). Throws `PeerFailure.refused` with 404 where the
+    /// transport has no such route.
+    func postForBody(_ body: Data, to peer: Classroom, path: String) async throws -> Data
+    /// Whether the pair with `peer` is reconciled by its host's digests rather than by
+    /// a sync of its own every `sync_interval` (docs/protocol.md §12).
+    func syncsByDigest(_ peer: Classroom) -> Bool
 }
 
 extension PeerTransport {
     public func runsHere(_ peer: NodeID) -> Bool { false }
+    public func postForBody(_ body: Data, to peer: Classroom, path: String) async throws -> Data {
+        throw PeerFailure.refused(status: 404, message: "No route \(path) on this transport.")
+    }
+    public func syncsByDigest(_ peer: Classroom) -> Bool { false }
 }
 
 /// Why a peer could not be reached or believed: what every `PeerTransport` throws,

@@ -231,5 +231,14 @@ struct PeerRoutes {
             let answer = try await node.syncAnswer(to: envelope, gzip: gzip)
             return JSONResponse.data(answer.json, gzipped: answer.gzip)
         }
+        // Digests (docs/protocol.md §12): answered for every node of this process.
+        group.post("digest") { request, _ in
+            var request = request
+            let digest = try await request.decodeJSON(DigestRequest.self, within: node.settings.bodyTimeout)
+            guard digest.requests.count <= DigestRequest.limit else {
+                throw APIError.badRequest("too_many", "A digest carries at most \(DigestRequest.limit) requests.")
+            }
+            return JSONResponse.make(await node.answerDigest(digest.requests))
+        }
     }
 }

@@ -14,14 +14,32 @@ public final class HostTransport: PeerTransport {
     private let coHosted: Set<NodeID>
     private let nodes = Mutex<[NodeID: ClassroomNode]>([:])
     private let handledCounts = Mutex<[String: Int]>([:])
-    private let remote: any PeerTransport
+    let remote: any PeerTransport
+    /// Digests to remote hosts (Digests.swift).
+    let digests: DigestState
+    let remoteByNode = Mutex<[NodeID: [Classroom]]>([:])
 
     /// - Parameters:
     ///   - nodes: the ids of every node this process runs.
     ///   - remote: how every other peer is reached.
-    public init(nodes: some Sequence<NodeID>, remote: any PeerTransport = PeerClient()) {
+    ///   - digestInterval: how often the host sends its digests to remote hosts; nil:
+    ///     never, and each pair with a remote peer syncs every `sync_interval` on its own.
+    public init(nodes: some Sequence<NodeID>, remote: any PeerTransport = PeerClient(), digestInterval: Duration? = nil) {
         self.coHosted = Set(nodes)
         self.remote = remote
+        self.digests = DigestState(interval: digestInterval)
+    }
+
+    /// A registered node of this process.
+    func node(_ id: NodeID) -> ClassroomNode? { nodes.withLock { $0[id] } }
+
+    public func syncsByDigest(_ peer: Classroom) -> Bool {
+        !coHosted.contains(peer.id) && digests.covers(peer)
+    }
+
+    public func postForBody(_ body: Data, to peer: Classroom, path: String) async throws -> Data {
+        guard coHosted.contains(peer.id) else { return try await remote.postForBody(body, to: peer, path: path) }
+        throw PeerFailure.refused(status: 404, message: "No route \(path) on a co-hosted node.")
     }
 
     /// Makes `node` (one of `nodes`) reachable by the others. A node that tried to

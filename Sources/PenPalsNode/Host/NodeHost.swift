@@ -14,8 +14,10 @@ public final class NodeHost: Sendable {
     public let timers = Timers()
 
     /// - Parameter nodes: the ids of every node this process runs.
-    public init(nodes: some Sequence<NodeID>, remote: any PeerTransport = PeerClient()) {
-        transport = HostTransport(nodes: nodes, remote: remote)
+    /// - Parameter digestInterval: how often to send digests to remote hosts (the config's
+    ///   `sync_interval`); nil: each pair with a remote peer syncs on its own.
+    public init(nodes: some Sequence<NodeID>, remote: any PeerTransport = PeerClient(), digestInterval: Duration? = nil) {
+        transport = HostTransport(nodes: nodes, remote: remote, digestInterval: digestInterval)
     }
 
     /// How often idle classrooms give back memory, and how long a classroom is idle first.
@@ -58,6 +60,15 @@ struct HostService: Service {
                 // goes back to the system once the nodes' first look at their stores is done.
                 for await _ in AsyncTimerSequence(interval: NodeHost.startSettled, clock: .continuous).prefix(1).cancelOnGracefulShutdown() {
                     host.trimMemory()
+                }
+            }
+            if let interval = host.transport.digests.interval {
+                group.addTask {
+                    // The first round at once: it stands for each pair's sync on start.
+                    await host.transport.digestRound()
+                    for await _ in AsyncTimerSequence(interval: interval, clock: .continuous).cancelOnGracefulShutdown() {
+                        await host.transport.digestRound()
+                    }
                 }
             }
             group.addTask {

@@ -32,7 +32,10 @@ extension PenPals {
             let roster: Roster
             do {
                 roster = try NodeBootstrap.roster(of: config)
-                host = NodeHost(nodes: try selected.map { try NodeBootstrap.nodeID(of: $0, in: config) })
+                // Pairs with classrooms of other hosts are reconciled by one digest per remote
+                // host every sync_interval (docs/protocol.md §12).
+                host = NodeHost(nodes: try selected.map { try NodeBootstrap.nodeID(of: $0, in: config) },
+                                digestInterval: .seconds(config.syncInterval))
             } catch {
                 throw fail("\(error)", code: 2)
             }

@@ -113,6 +113,15 @@ for (name, clock) in requests {
 }
 seed("SyncRequest", "request-reformatted.json", reformatted(
     ClockMessage(clock: requests[0].1, createdAt: now, version: EventPayload.version).signed(with: author).payload))
+// Digests: the signed sync requests of several pairs in one body, and their answer.
+let digestRequests = requests.map { ClockMessage(clock: $0.1, createdAt: now, version: EventPayload.version).signed(with: author) }
+seed("DigestRequest", "three.json", WireJSON.encode(DigestRequest(requests: digestRequests)))
+seed("DigestRequest", "empty.json", WireJSON.encode(DigestRequest(requests: [])))
+seed("DigestAnswer", "mixed.json", WireJSON.encode(DigestAnswer(answers: [
+    .clock(ClockMessage(clock: requests[0].1, createdAt: now).signed(with: author)),
+    .refused(code: "wrong_recipient", message: "The payload is addressed to another node."),
+    .clock(ClockMessage(clock: requests[2].1, createdAt: now).signed(with: author)),
+])))
 seed("JSONValue", "sync-request.json", ClockMessage(clock: requests[0].1, createdAt: now, version: 1).signed(with: author).payload)
 
 /// A page as ClassroomNode.signedPage signs one: the stored envelopes' JSON, as they are.
