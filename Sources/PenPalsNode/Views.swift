@@ -234,8 +234,8 @@ extension ClassroomNode {
         var rows = Dictionary(try await store.read { try $0.peers() }.map { ($0.nodeID, $0) }, uniquingKeysWith: { first, _ in first })
         var peers = directory.orderedPeers.map { peer in
             rows.removeValue(forKey: peer.classroom.id.rawValue)
-                ?? PeerState(nodeID: peer.classroom.id.rawValue, name: peer.classroom.name, displayName: peer.classroom.displayName,
-                             url: peer.classroom.url.absoluteString, sent: 0, acked: 0, applied: 0, lastContact: nil)
+                ?? .untouched(peer.classroom.id, name: peer.classroom.name, displayName: peer.classroom.displayName,
+                              url: peer.classroom.url.absoluteString)
         }
         if !rows.isEmpty {
             peers = (peers + rows.values).sorted { ($0.name, $0.nodeID) < ($1.name, $1.nodeID) }

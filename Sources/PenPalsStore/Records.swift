@@ -51,6 +51,11 @@ public struct PeerState: Codable, Sendable, Equatable, FetchableRecord, Persista
         (self.nodeID, self.name, self.displayName, self.url) = (nodeID, name, displayName, url)
         (self.sent, self.acked, self.applied, self.lastContact) = (sent, acked, applied, lastContact)
     }
+
+    /// A trusted peer's pair before anything passed on it (it has no row yet): all at zero.
+    public static func untouched(_ id: NodeID, name: String, displayName: String, url: String) -> PeerState {
+        PeerState(nodeID: id.rawValue, name: name, displayName: displayName, url: url, sent: 0, acked: 0, applied: 0, lastContact: nil)
+    }
 }
 
 /// One row of `event`: an event of a channel in either direction, with its exact envelope.

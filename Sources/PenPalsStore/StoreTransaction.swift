@@ -69,8 +69,7 @@ public struct StoreTransaction {
         // A trusted peer this node has not talked to yet: its row is made now, in a write.
         guard let name = known?(id) else { return nil }
         if writable { try upsertPeer(id: id, name: name.name, displayName: name.displayName, url: name.url) }
-        return PeerState(nodeID: id.rawValue, name: name.name, displayName: name.displayName, url: name.url,
-                         sent: 0, acked: 0, applied: 0, lastContact: nil)
+        return .untouched(id, name: name.name, displayName: name.displayName, url: name.url)
     }
 
     /// Runs an update of `peer`'s row; a trusted peer without a row gets one first.

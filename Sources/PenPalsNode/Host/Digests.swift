@@ -85,18 +85,15 @@ extension HostTransport {
     }
 
     private func sendDigest(_ pairs: [(node: ClassroomNode, peer: Classroom)]) async {
-        // Each node's counters in one read of its own, on its writer's connection.
         var counts: [NodeID: [String: PeerState]] = [:]
         for (node, _) in pairs where counts[node.id] == nil {
-            let rows = (try? await node.store.backgroundRead { try $0.peers() }) ?? []
-            counts[node.id] = Dictionary(rows.map { ($0.nodeID, $0) }, uniquingKeysWith: { first, _ in first })
+            counts[node.id] = await node.pairCounters()
         }
         var asked: [PeerState] = []
         var requests: [SignedEnvelope] = []
         for (node, peer) in pairs {
             let state = counts[node.id]?[peer.id.rawValue]
-                ?? PeerState(nodeID: peer.id.rawValue, name: peer.name, displayName: peer.displayName, url: peer.url.absoluteString,
-                             sent: 0, acked: 0, applied: 0, lastContact: nil)
+                ?? .untouched(peer.id, name: peer.name, displayName: peer.displayName, url: peer.url.absoluteString)
             asked.append(state)
             let pair = DigestState.Pair(local: node.id, peer: peer.id)
             if let last = digests.requests.withLock({ $0[pair] }), last.sent == state.sent, last.applied == state.applied {
@@ -152,17 +149,23 @@ extension HostTransport {
 }
 
 extension ClassroomNode {
+    /// The counters of every pair with a row, by peer id: one read, on the store's
+    /// writer connection (a digest round leaves an idle classroom's memory given back).
+    /// A pair without a row is at zero; a read that fails counts as none.
+    func pairCounters() async -> [String: PeerState] {
+        let rows = (try? await store.backgroundRead { try $0.peers() }) ?? []
+        return Dictionary(rows.map { ($0.nodeID, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
     /// The answer to a digest that reached this node: each request is answered by the
     /// node of this process it is addressed to (this one, or one beside it on its host).
     func answerDigest(_ requests: [SignedEnvelope]) async -> DigestAnswer {
         let host = transport as? HostTransport
         let messages = requests.map { try? WireJSON.decode(ClockMessage.self, from: $0.payload) }
         let targets = messages.map { message in message.flatMap { $0.to == id ? self : host?.node($0.to) } }
-        // Each node's counters in one read of its own, on its writer's connection.
         var rows: [NodeID: [String: PeerState]] = [:]
         for target in targets.compactMap({ $0 }) where rows[target.id] == nil {
-            let read = (try? await target.store.backgroundRead { try $0.peers() }) ?? []
-            rows[target.id] = Dictionary(read.map { ($0.nodeID, $0) }, uniquingKeysWith: { first, _ in first })
+            rows[target.id] = await target.pairCounters()
         }
         var answers: [DigestAnswer.Entry] = []
         answers.reserveCapacity(requests.count)
@@ -196,7 +199,9 @@ extension ClassroomNode {
             let (message, clock) = try ClockMessage.open(envelope, expectedAuthor: nil, localID: id) { self.directory.trusts($0) }
             guard message.v == EventPayload.version else { throw ChannelRefusal.badVersion(message.v) }
             let peer = clock.author
-            guard var state = try await store.backgroundRead({ try $0.peer(peer) }) else { throw StoreError.unknownPeer(peer.rawValue) }
+            // The counters read for the whole digest; a trusted peer without a row is at zero.
+            guard let classroom = directory.peer(id: peer)?.classroom else { throw StoreError.unknownPeer(peer.rawValue) }
+            var state = row ?? .untouched(peer, name: classroom.name, displayName: classroom.displayName, url: classroom.url.absoluteString)
             if min(clock.applied, state.sent) > state.acked {
                 state = try await store.write { tx in
                     try tx.recordAcknowledgement(from: peer, applied: clock.applied)
