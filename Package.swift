@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
+        .package(url: "https://github.com/swift-extras/swift-extras-base64", from: "1.2.0"),
     ],
     targets: [
         // libsodium, the only C: Ed25519 identities, sealed boxes, secretbox.
@@ -27,7 +28,10 @@ let package = Package(
             providers: [.apt(["libsodium-dev"])]
         ),
         // Pure domain and protocol: no I/O, no HTTP, no SQL.
-        .target(name: "PenPalsCore", dependencies: ["CSodium"]),
+        .target(name: "PenPalsCore", dependencies: [
+            "CSodium",
+            .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+        ]),
         // The node's SQLite store.
         .target(name: "PenPalsStore", dependencies: [
             "PenPalsCore",
