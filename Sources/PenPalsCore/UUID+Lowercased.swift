@@ -95,3 +95,17 @@ extension UUID {
         }
     }
 }
+
+extension KeyedDecodingContainer {
+    /// A UUID read with `UUID.parse`, the wire's one strictness, also where JSONDecoder
+    /// reads a body: the `Decodable` code Swift makes for this module's types calls this
+    /// overload rather than Foundation's `UUID(uuidString:)`, which on Linux also takes
+    /// spaces and signs among the digits.
+    func decode(_ type: UUID.Type, forKey key: Key) throws -> UUID {
+        let text = try decode(String.self, forKey: key)
+        guard let id = UUID.parse(text) else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "not a UUID of 36 characters, hyphens at 8, 13, 18 and 23")
+        }
+        return id
+    }
+}

@@ -164,7 +164,7 @@ struct InvitationRecord: Codable, FetchableRecord, PersistableRecord {
     }
 
     func domain() throws -> Invitation {
-        guard let uuid = UUID(uuidString: id), let sender = NodeID(senderID), let receiver = NodeID(receiverID),
+        guard let uuid = UUID.parse(id), let sender = NodeID(senderID), let receiver = NodeID(receiverID),
               let status = InvitationStatus(rawValue: status) else {
             throw StoreError.corrupt("invitation \(id)")
         }
@@ -227,7 +227,7 @@ struct MeetingJobRecord: Codable, FetchableRecord, PersistableRecord {
     }
 
     func domain() throws -> MeetingJob {
-        guard let id = UUID(uuidString: invitationID), let state = MeetingJob.State(rawValue: state) else {
+        guard let id = UUID.parse(invitationID), let state = MeetingJob.State(rawValue: state) else {
             throw StoreError.corrupt("meeting job \(invitationID)")
         }
         return MeetingJob(invitationID: id, state: state, attempts: attempts, nextAttempt: Date(timeIntervalSince1970: nextAttempt),

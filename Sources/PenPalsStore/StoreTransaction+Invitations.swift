@@ -175,7 +175,7 @@ extension StoreTransaction {
     }
 
     private func domain(_ record: MeetingRecord) throws -> Meeting {
-        guard let id = UUID(uuidString: record.id), let invitationID = UUID(uuidString: record.invitationID),
+        guard let id = UUID.parse(record.id), let invitationID = UUID.parse(record.invitationID),
               let creator = NodeID(record.creatorID) else { throw StoreError.corrupt("meeting \(record.id)") }
         let participants = try String.fetchAll(db, sql: "SELECT node_id FROM participant WHERE meeting_id = ? ORDER BY rowid",
                                                arguments: [record.id]).compactMap(NodeID.init)

@@ -91,4 +91,19 @@ struct EventBodyTests {
             #expect(throws: (any Error).self, "\(type) \(json)") { try EventBody.decode(type: type, from: Data(json.utf8)) }
         }
     }
+
+    @Test("JSONDecoder reads a body's UUID with the wire's one strictness (UUID.parse), not Foundation's")
+    func uuidsAreStrictInEveryReader() throws {
+        let id = "01a21293-b600-7927-8a50-341bb8e83734"
+        func offer(_ text: String) -> Data {
+            Data(#"{"end_time":"2026-12-01T16:00:00Z","invitation_id":"\#(text)","start_time":"2026-12-01T15:00:00Z","title":"T"}"#.utf8)
+        }
+        #expect(try JSONDecoder().decode(InvitationOffer.self, from: offer(id)).invitationID.lowercasedString == id)
+        #expect(try JSONDecoder().decode(InvitationOffer.self, from: offer(id.uppercased())).invitationID.lowercasedString == id)
+        // Foundation's reader on Linux takes some of these; none is a UUID on the wire.
+        for lenient in [" " + id, id + " ", "+" + id.dropFirst(), String(id.dropLast()) + "+", id.replacingOccurrences(of: "-", with: ""), "{\(id)}"] {
+            #expect(throws: DecodingError.self, "\(lenient)") { try JSONDecoder().decode(InvitationOffer.self, from: offer(lenient)) }
+            #expect(UUID.parse(lenient) == nil)
+        }
+    }
 }

@@ -73,7 +73,7 @@ struct APIRoutes {
             return JSONResponse.make(PageBody(key: "meetings", items: found.items.map(node.view), next: found.next, paged: page.isPaged))
         }
         api.get("meetings/:id/calendar.ics") { _, context in
-            guard let text = context.parameters.get("id"), let id = UUID(uuidString: text),
+            guard let text = context.parameters.get("id"), let id = UUID.parse(text),
                   let meeting = try await node.meeting(id) else {
                 throw APIError.notFound("Meeting \(context.parameters.get("id") ?? "")")
             }
@@ -162,7 +162,7 @@ private func listPage(_ request: Request) throws -> ListPage {
     }
     var before: UUID?
     if let text = parameters.get("before").map({ String($0) }) {
-        guard let id = UUID(uuidString: text) else {
+        guard let id = UUID.parse(text) else {
             throw APIError.badRequest("bad_before", "before \"\(text.prefix(40))\" is not the id of an item of this list; pass the next of the previous page.")
         }
         before = id
@@ -199,7 +199,7 @@ struct PageBody<Item: Encodable>: Encodable {
 /// The `:id` of an invitation route; an id that is no UUID names no invitation.
 private func invitationID(_ context: BasicRequestContext) throws -> UUID {
     let text = context.parameters.get("id") ?? ""
-    guard let id = UUID(uuidString: text) else { throw APIError.notFound("Invitation \(text)") }
+    guard let id = UUID.parse(text) else { throw APIError.notFound("Invitation \(text)") }
     return id
 }
 
