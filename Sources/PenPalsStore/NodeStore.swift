@@ -100,11 +100,14 @@ public final class NodeStore: Sendable {
     /// When `releaseMemory` last ran (`DispatchTime` nanoseconds; 0: never).
     private let lastRelease = Atomic<UInt64>(0)
 
+    /// Whether the store has given its memory back and not been used since.
+    private var isReleased: Bool { lastRelease.load(ordering: .relaxed) >= lastUse.load(ordering: .relaxed) }
+
     /// `releaseMemory`, if the store has not been used for `idle` and has been used
     /// since it last gave its memory back (a store idle for hours is released once).
     /// Returns whether it released.
     public func releaseMemoryIfIdle(for idle: Duration) -> Bool {
-        guard idleFor >= idle, lastUse.load(ordering: .relaxed) > lastRelease.load(ordering: .relaxed) else { return false }
+        guard idleFor >= idle, !isReleased else { return false }
         releaseMemory()
         return true
     }
@@ -124,7 +127,7 @@ public final class NodeStore: Sendable {
     /// an idle classroom (its status, say) does not open a reader it keeps until the
     /// next sweep. The readers come back when the classroom is in use.
     public func read<T: Sendable>(_ query: @Sendable (StoreTransaction) throws -> T) async throws -> T {
-        let released = lastRelease.load(ordering: .relaxed) >= lastUse.load(ordering: .relaxed)
+        let released = isReleased
         lastUse.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
         if released, writer is DatabasePool { return try await readOnWriter(query, thenRelease: false) }
         let known = self.known
@@ -166,7 +169,7 @@ public final class NodeStore: Sendable {
     public func backgroundRead<T: Sendable>(_ query: @Sendable (StoreTransaction) throws -> T) async throws -> T {
         guard writer is DatabasePool else { return try await read(query) }
         // A store that had given its memory back gives back what this read brought in, too.
-        let released = lastRelease.load(ordering: .relaxed) >= lastUse.load(ordering: .relaxed)
+        let released = isReleased
         if !released { lastUse.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed) }
         return try await readOnWriter(query, thenRelease: released)
     }

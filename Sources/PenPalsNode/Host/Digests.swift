@@ -187,34 +187,29 @@ extension ClassroomNode {
     /// (`row`, read for the digest) are as they were, gets the same answer, neither
     /// verified nor signed again: an idle pair costs a comparison.
     func digestEntry(for envelope: SignedEnvelope, from author: NodeID, row: PeerState?) async -> DigestAnswer.Entry {
-        // (A trusted peer without a row yet is a pair at zero.)
-        let (sent, applied, acked) = row.map { ($0.sent, $0.applied, $0.acked) } ?? (0, 0, 0)
-        if let last = digestAnswers.withLock({ $0[author] }), last.request == envelope, last.counts == [sent, applied, acked],
-           directory.trusts(author) {
-            noteContact(with: author, pulling: last.clock.applied < sent)
-            if last.clock.missingLocally(localApplied: applied) > 0 { wantSync(author) }
-            return .clock(last.answer)
-        }
         do {
-            let (message, clock) = try ClockMessage.open(envelope, expectedAuthor: nil, localID: id) { self.directory.trusts($0) }
-            guard message.v == EventPayload.version else { throw ChannelRefusal.badVersion(message.v) }
-            let peer = clock.author
+            let clock: PairClock
+            let state: PeerState
+            let last = digestAnswers.withLock { $0[author] }
             // The counters read for the whole digest; a trusted peer without a row is at zero.
-            guard let classroom = directory.peer(id: peer)?.classroom else { throw StoreError.unknownPeer(peer.rawValue) }
-            var state = row ?? .untouched(peer, name: classroom.name, displayName: classroom.displayName, url: classroom.url.absoluteString)
-            if min(clock.applied, state.sent) > state.acked {
-                state = try await store.write { tx in
-                    try tx.recordAcknowledgement(from: peer, applied: clock.applied)
-                    return try tx.peer(peer)
-                } ?? state
+            let counters = row ?? untouchedPair(author)
+            if let last, let counters, last.request == envelope, last.counts == PairCounts(counters), directory.trusts(author) {
+                (clock, state) = (last.clock, counters)
+            } else {
+                let message: ClockMessage
+                (message, clock) = try ClockMessage.open(envelope, expectedAuthor: nil, localID: id) { self.directory.trusts($0) }
+                guard message.v == EventPayload.version else { throw ChannelRefusal.badVersion(message.v) }
+                // (Signed by `author`, who is trusted: it has counters.)
+                guard let counters else { throw StoreError.unknownPeer(clock.author.rawValue) }
+                state = try await acknowledgeIfNew(clock, counters: counters)
             }
+            let peer = clock.author
             noteContact(with: peer, pulling: clock.applied < state.sent)
             if clock.missingLocally(localApplied: state.applied) > 0 { wantSync(peer) }
+            if let last, last.request == envelope, last.counts == PairCounts(state) { return .clock(last.answer) }
             let answer = ClockMessage(clock: PairClock(author: id, peer: peer, sent: state.sent, applied: state.applied),
                                       createdAt: now()).signed(with: key)
-            digestAnswers.withLock {
-                $0[peer] = DigestAnswerCache(request: envelope, clock: clock, counts: [state.sent, state.applied, state.acked], answer: answer)
-            }
+            digestAnswers.withLock { $0[peer] = DigestAnswerCache(request: envelope, clock: clock, counts: PairCounts(state), answer: answer) }
             return .clock(answer)
         } catch {
             let refusal = APIError.domain(error, logger: logger)
@@ -223,22 +218,46 @@ extension ClassroomNode {
         }
     }
 
+    /// The pair with a trusted peer that has no row yet: all at zero.
+    private func untouchedPair(_ peer: NodeID) -> PeerState? {
+        directory.peer(id: peer).map {
+            .untouched(peer, name: $0.classroom.name, displayName: $0.classroom.displayName, url: $0.classroom.url.absoluteString)
+        }
+    }
+
+    /// Records what `clock` (a checked signed clock of the pair's peer) acknowledges, if
+    /// that is more than `counters` (the pair as read) hold; returns the pair's counters after.
+    /// Nothing is written when nothing is new.
+    private func acknowledgeIfNew(_ clock: PairClock, counters: PeerState) async throws -> PeerState {
+        guard min(clock.applied, counters.sent) > counters.acked else { return counters }
+        let peer = clock.author
+        return try await store.write { tx in
+            try tx.recordAcknowledgement(from: peer, applied: clock.applied)
+            return try tx.peer(peer)
+        } ?? counters
+    }
+
     /// Believes a digest's answer for the pair with `peer`, its clock checked, asked
     /// with `asked` (the counters this node sent): returns whether the pair must sync,
     /// because the peer has sent events not applied here or lacks some of this node's.
     func believeDigest(_ clock: PairClock, from peer: NodeID, asked: PeerState) async -> Bool {
         markReachable(peer)
-        if min(clock.applied, asked.sent) > asked.acked {
-            _ = try? await store.write { try $0.recordAcknowledgement(from: peer, applied: clock.applied) }
-        }
+        _ = try? await acknowledgeIfNew(clock, counters: asked)
         return clock.missingLocally(localApplied: asked.applied) > 0 || clock.applied < asked.sent
     }
+}
+
+/// The counters of a pair that decide whether a digest's answer is the same as before.
+struct PairCounts: Equatable, Sendable {
+    var sent, applied, acked: Int
+
+    init(_ state: PeerState) { (sent, applied, acked) = (state.sent, state.applied, state.acked) }
 }
 
 /// A node's last answer to a peer's digest request (`digestEntry`).
 struct DigestAnswerCache: Sendable {
     var request: SignedEnvelope
     var clock: PairClock
-    var counts: [Int]
+    var counts: PairCounts
     var answer: SignedEnvelope
 }
