@@ -66,7 +66,7 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     private var canonicalHost: String {
-        if host.contains(":") {
+        if host.utf8.contains(UInt8(ascii: ":")) {
             var address = in6_addr()
             guard inet_pton(AF_INET6, host, &address) == 1 else { return host.lowercased() }
             var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
