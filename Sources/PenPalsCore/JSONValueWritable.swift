@@ -61,6 +61,9 @@ public struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
+    /// A value written before (by a `JSONWriter`), appended as it is.
+    public mutating func written(_ value: [UInt8]) { bytes.append(contentsOf: value) }
+
     public mutating func integer(_ value: Int) { bytes.append(contentsOf: String(value).utf8) }
     public mutating func bool(_ value: Bool) { bytes.append(contentsOf: (value ? "true" : "false").utf8) }
     public mutating func null() { bytes.append(contentsOf: "null".utf8) }

@@ -34,7 +34,13 @@ public final class Roster: Sendable {
         for classroom in classrooms { byID[classroom.id] = classroom }
         self.byID = byID
         self.ordered = byID.values.sorted { $0.name < $1.name }
+        untouchedStatus = ordered.map(StatusView.Peer.untouched)
     }
+
+    /// Each of `ordered`'s entry in a status while its pair has no counters and no
+    /// contact, written once for all the nodes of the file (a status of one of a
+    /// thousand classrooms is mostly these; see the commit that made them).
+    let untouchedStatus: [StatusView.Peer]
 }
 
 /// Who this node is and whom it trusts (everyone of its roster but itself), with a
@@ -63,6 +69,19 @@ final class Directory: Sendable {
     }
 
     func trusts(_ id: NodeID) -> Bool { id != local.id && roster.byID[id] != nil }
+
+    /// How many peers this node has.
+    var peerCount: Int { roster.byID[local.id] == nil ? roster.ordered.count : roster.ordered.count - 1 }
+
+    /// Every peer by name, with its status entry for a pair never talked to.
+    var orderedPeersWithUntouchedStatus: some Sequence<(Classroom, StatusView.Peer)> {
+        zip(roster.ordered, roster.untouchedStatus).lazy.filter { [local] in $0.0.id != local.id }
+    }
+
+    /// The peers that `include` picks, by name.
+    func peers(where include: (Classroom) -> Bool) -> [Classroom] {
+        roster.ordered.filter { $0.id != local.id && include($0) }
+    }
 
     /// Every peer, by name.
     var orderedPeers: [Peer] {

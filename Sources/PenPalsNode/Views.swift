@@ -96,6 +96,34 @@ struct StatusView: Encodable {
         var applied: Int
         var outbox: Int
         var nextRetry: String?
+        /// This entry as `write(to:)` writes it, when written before (a pair never talked
+        /// to: the same bytes in the status of every node of the file).
+        var written: [UInt8]? = nil
+
+        /// The entry of a pair never talked to (no counters, no contact), written once.
+        static func untouched(_ classroom: Classroom) -> Peer {
+            var peer = Peer(name: classroom.name, nodeID: classroom.id.rawValue, url: classroom.url.absoluteString,
+                            reachable: false, lastContact: nil, sent: 0, applied: 0, outbox: 0, nextRetry: nil)
+            var json = JSONWriter(capacity: 256)
+            peer.write(to: &json)
+            peer.written = json.bytes
+            return peer
+        }
+
+        func write(to json: inout JSONWriter) {
+            if let written { return json.written(written) }
+            json.beginObject()
+            json.key("applied"); json.integer(applied)
+            json.key("last_contact"); json.string(lastContact)
+            json.key("name"); json.string(name)
+            json.key("next_retry"); json.string(nextRetry)
+            json.key("node_id"); json.string(nodeID)
+            json.key("outbox"); json.integer(outbox)
+            json.key("reachable"); json.bool(reachable)
+            json.key("sent"); json.integer(sent)
+            json.key("url"); json.string(url)
+            json.endObject()
+        }
 
         enum CodingKeys: String, CodingKey {
             case name, url, reachable, sent, applied, outbox
@@ -159,17 +187,7 @@ extension StatusView: JSONValueWritable {
         json.beginArray()
         for (index, peer) in peers.enumerated() {
             if index > 0 { json.comma() }
-            json.beginObject()
-            json.key("applied"); json.integer(peer.applied)
-            json.key("last_contact"); json.string(peer.lastContact)
-            json.key("name"); json.string(peer.name)
-            json.key("next_retry"); json.string(peer.nextRetry)
-            json.key("node_id"); json.string(peer.nodeID)
-            json.key("outbox"); json.integer(peer.outbox)
-            json.key("reachable"); json.bool(peer.reachable)
-            json.key("sent"); json.integer(peer.sent)
-            json.key("url"); json.string(peer.url)
-            json.endObject()
+            peer.write(to: &json)
         }
         json.endArray()
         json.key("timezone"); json.string(timezone)
@@ -232,29 +250,37 @@ extension ClassroomNode {
         // Every trusted peer, with its pair's counters (zero for a peer never talked to,
         // which has no row yet), and any peer the store remembers beyond them.
         var rows = Dictionary(try await store.read { try $0.peers() }.map { ($0.nodeID, $0) }, uniquingKeysWith: { first, _ in first })
-        var peers = directory.orderedPeers.map { peer in
-            rows.removeValue(forKey: peer.classroom.id.rawValue)
-                ?? .untouched(peer.classroom.id, name: peer.classroom.name, displayName: peer.classroom.displayName,
-                              url: peer.classroom.url.absoluteString)
+        let health = peerHealth.withLock { $0 }
+        func entry(_ peer: PeerState, _ health: PeerHealth?) -> StatusView.Peer {
+            StatusView.Peer(
+                name: peer.name, nodeID: peer.nodeID, url: peer.url, reachable: health?.reachable ?? false,
+                lastContact: peer.lastContact.map { Timestamp.format(Date(timeIntervalSince1970: $0)) },
+                sent: peer.sent, applied: peer.applied, outbox: peer.outboxDepth,
+                nextRetry: health?.nextRetry.map(Timestamp.format))
+        }
+        var peers: [StatusView.Peer] = []
+        peers.reserveCapacity(rows.count + directory.peerCount)
+        for (classroom, untouched) in directory.orderedPeersWithUntouchedStatus {
+            if let row = rows.removeValue(forKey: classroom.id.rawValue) {
+                peers.append(entry(row, health[classroom.id]))
+            } else if let known = health[classroom.id] {
+                peers.append(entry(.untouched(classroom.id, name: classroom.name, displayName: classroom.displayName,
+                                              url: untouched.url), known))
+            } else {
+                // A pair never talked to: the entry every node of the file shares.
+                peers.append(untouched)
+            }
         }
         if !rows.isEmpty {
-            peers = (peers + rows.values).sorted { ($0.name, $0.nodeID) < ($1.name, $1.nodeID) }
+            peers += rows.values.map { entry($0, NodeID($0.nodeID).flatMap { health[$0] }) }
+            peers.sort { ($0.name, $0.nodeID) < ($1.name, $1.nodeID) }
         }
-        let health = peerHealth.withLock { $0 }
         let tokens = try await webex?.tokens.loadTokens()
         let webexProblem = webex == nil || tokens != nil ? nil : try await store.read { try $0.webexProblem() }
         return StatusView(
             name: directory.local.name, displayName: directory.local.displayName, nodeID: id.rawValue,
             url: directory.local.url.absoluteString, timezone: settings.timezone.identifier,
-            peers: peers.map { peer in
-                let nodeID = NodeID(peer.nodeID)
-                let entry = nodeID.flatMap { health[$0] }
-                return StatusView.Peer(
-                    name: peer.name, nodeID: peer.nodeID, url: peer.url, reachable: entry?.reachable ?? false,
-                    lastContact: peer.lastContact.map { Timestamp.format(Date(timeIntervalSince1970: $0)) },
-                    sent: peer.sent, applied: peer.applied, outbox: peer.outboxDepth,
-                    nextRetry: entry?.nextRetry.map(Timestamp.format))
-            },
+            peers: peers,
             webex: .init(configured: webex != nil, connected: tokens != nil, expiresAt: tokens.map { Timestamp.format($0.expiresAt) },
                          problem: webexProblem))
     }

@@ -48,6 +48,12 @@ struct ViewWritingTests {
         view.peers = [peer, other, peer]
         view.webex = .init(configured: true, connected: true, expiresAt: "2026-12-01T16:00:00Z", problem: "reconnect")
         #expect(WireJSON.encode(view) == (try encoderBytes(view)), "\(String(decoding: WireJSON.encode(view), as: UTF8.self))")
+        // The entry of a pair never talked to, written once and shared by the nodes of a file.
+        let untouched = StatusView.Peer.untouched(Classroom(id: NodeKey.generate().id, name: "oslo \"7a\"", displayName: "7A",
+                                                            url: URL(string: "https://oslo.example/7a?q=%22")!))
+        #expect(untouched.written != nil)
+        view.peers = [untouched, peer, untouched]
+        #expect(WireJSON.encode(view) == (try encoderBytes(view)), "\(String(decoding: WireJSON.encode(view), as: UTF8.self))")
     }
 
     @Test("an invite request reads as JSONDecoder reads it, or is left to it")

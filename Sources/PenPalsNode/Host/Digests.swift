@@ -79,7 +79,7 @@ extension HostTransport {
     /// The remote peers of `node` (those of no node of this process), made once per node.
     private func remotePeers(of node: ClassroomNode) -> [Classroom] {
         if let known = remoteByNode.withLock({ $0[node.id] }) { return known }
-        let peers = node.directory.orderedPeers.map(\.classroom).filter { !runsHere($0.id) }
+        let peers = node.directory.peers { !runsHere($0.id) }
         remoteByNode.withLock { $0[node.id] = peers }
         return peers
     }
