@@ -6,7 +6,7 @@ import Synchronization
 public import Webex
 
 /// What a node needs to run, read from the config file and its data folder.
-public struct NodeSettings: Sendable {
+public struct NodeSettings: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     public var local: Classroom
     public var key: NodeKey
     public var apiToken: String
@@ -38,12 +38,14 @@ public struct NodeSettings: Sendable {
     /// so a gap holds a few batches at most; only a buggy or hostile partner comes near.
     /// The HTTP server closes a connection that has sent no complete request part for
     /// this long: an idle keep-alive connection, or one that trickles its headers.
-    public var connectionIdleTimeout: Duration = .seconds(20)
+    public var connectionIdleTimeout: Duration = NodeSettings.defaultConnectionIdleTimeout
+    public static let defaultConnectionIdleTimeout: Duration = .seconds(20)
     /// How long a request's body may take to arrive whole (408 beyond).
     public var bodyTimeout: Duration = .seconds(30)
     /// Connections the server holds open at once; more wait in the listen backlog.
     /// The idle timeout frees a slot held by a slow or silent client.
-    public var maxConnections = 2_000
+    public var maxConnections = NodeSettings.defaultMaxConnections
+    public static let defaultMaxConnections = 2_000
     /// Peer requests handled at once (each may hold a 1 MiB body before its
     /// signatures are checked); beyond, 503 `busy`.
     public var peerRequestsAtOnce = 64
@@ -63,6 +65,10 @@ public struct NodeSettings: Sendable {
         self.roster = roster
         self.webex = webex
     }
+
+    /// Names the classroom, never its token or key (settings reach logs through the services that hold them).
+    public var description: String { "NodeSettings(\(local.name), \(local.id))" }
+    public var debugDescription: String { description }
 }
 
 /// One classroom's node: its identity, store, peers and WebEx account, and the

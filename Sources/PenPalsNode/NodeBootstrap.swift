@@ -1,4 +1,5 @@
 import Foundation
+public import ServiceLifecycle
 public import Logging
 public import PenPalsConfig
 public import PenPalsCore
@@ -81,45 +82,122 @@ public enum NodeBootstrap {
         try await makeNodes([node], in: config, roster: roster, host: host) { _ in logger }[0]
     }
 
+    /// The settings of each of `nodes` (creating a missing key or token), side by side:
+    /// every check of the files that can fail a start, before anything listens.
+    public static func settings(for nodes: [NodeConfig], in config: PenPalsConfig, roster: Roster) throws -> [NodeSettings] {
+        try concurrently(nodes.count, width: fileWorkWidth) { try settings(for: nodes[$0], in: config, roster: roster) }
+    }
+
     /// Opens the databases of `nodes` and builds them, as `host`'s classrooms, in the
     /// order given. The databases are opened (and, on a first start, created) side by
     /// side; each node gives back its store's caches once it is open, so that a start
     /// of many holds the memory of the few in progress, not of all.
+    /// `onOpen` hears of each node as soon as it is open (nodes of one host reach each
+    /// other only once all are open and registered).
     public static func makeNodes(_ nodes: [NodeConfig], in config: PenPalsConfig, roster: Roster, host: NodeHost,
-                                 logger: @escaping @Sendable (NodeConfig) -> Logger) async throws -> [ClassroomNode] {
-        let opened = try concurrently(nodes.count, width: fileWorkWidth) { index -> (NodeSettings, NodeStore) in
-            let node = nodes[index]
-            return (try settings(for: node, in: config, roster: roster),
-                    try NodeStore(path: NodeFiles(dataDir: node.dataDir).databaseFile.path))
+                                 logger: @escaping @Sendable (NodeConfig) -> Logger,
+                                 onOpen: (Int, ClassroomNode) -> Void = { _, _ in }) async throws -> [ClassroomNode] {
+        try await makeNodes(nodes, settings: try settings(for: nodes, in: config, roster: roster), host: host,
+                            logger: logger, onOpen: onOpen)
+    }
+
+    /// `makeNodes`, with the settings made already (`settings[i]` is `nodes[i]`'s).
+    public static func makeNodes(_ nodes: [NodeConfig], settings: [NodeSettings], host: NodeHost,
+                                 logger: @escaping @Sendable (NodeConfig) -> Logger,
+                                 onOpen: (Int, ClassroomNode) -> Void = { _, _ in }) async throws -> [ClassroomNode] {
+        precondition(nodes.count == settings.count, "settings for each node")
+        // Databases open on threads of their own (file work that waits for the disk); each
+        // node opens as soon as its database is, so that the first answer while the rest open.
+        let stores = concurrentlyStream(nodes.count, width: fileWorkWidth) { index -> NodeStore in
+            let path = NodeFiles(dataDir: nodes[index].dataDir).databaseFile.path
+            do {
+                return try NodeStore(path: path)
+            } catch {
+                throw Failure(description: "error: \(nodes[index].name): \(path) cannot be opened: \(error)")
+            }
         }
-        var made: [ClassroomNode] = []
-        made.reserveCapacity(nodes.count)
+        var byIndex: [Int: ClassroomNode] = [:]
+        byIndex.reserveCapacity(nodes.count)
         try await withThrowingTaskGroup(of: (Int, ClassroomNode).self) { group in
-            var started = 0
-            func start() {
-                let index = started
-                let (settings, store) = opened[index]
+            func opened(_ index: Int, _ node: ClassroomNode) {
+                byIndex[index] = node
+                onOpen(index, node)
+                // What the opened stores gave back returns to the system as the start goes on.
+                if byIndex.count % 100 == 0 { host.trimMemory() }
+            }
+            var inFlight = 0
+            for await (index, made) in stores {
+                let store = try made.get()
                 group.addTask {
-                    let node = try await ClassroomNode.open(settings: settings, store: store, logger: logger(nodes[index]),
+                    let node = try await ClassroomNode.open(settings: settings[index], store: store, logger: logger(nodes[index]),
                                                             transport: host.transport, timers: host.timers)
                     store.releaseMemory()
                     return (index, node)
                 }
-                started += 1
+                inFlight += 1
+                while inFlight >= fileWorkWidth, let (index, node) = try await group.next() {
+                    inFlight -= 1
+                    opened(index, node)
+                }
             }
-            while started < min(nodes.count, fileWorkWidth) { start() }
-            var byIndex: [Int: ClassroomNode] = [:]
-            while let (index, node) = try await group.next() {
-                byIndex[index] = node
-                if started < nodes.count { start() }
-                // What the opened stores gave back returns to the system as the start goes on.
-                if byIndex.count % 100 == 0 { host.trimMemory() }
-            }
-            made = (0..<nodes.count).map { byIndex[$0]! }
+            while let (index, node) = try await group.next() { opened(index, node) }
         }
+        let made = (0..<nodes.count).map { byIndex[$0]! }
         for node in made { host.transport.register(node) }
         host.trimMemory()
         return made
+    }
+}
+
+/// The start of `penpals serve` beside its listeners: opens the classrooms into their
+/// slots (each answers as soon as its own store is open, so that a district's first
+/// classrooms answer while the rest still open), registers them with the host, starts
+/// their background work and then runs the host's shared work until graceful shutdown.
+/// A classroom that cannot be opened stops the process with a `Failure`.
+public struct HostStart: Service, CustomStringConvertible {
+    let nodes: [NodeConfig]
+    let settings: [NodeSettings]
+    let slots: [NodeSlot]
+    let host: NodeHost
+    let logger: @Sendable (NodeConfig) -> Logger
+    let whenOpen: @Sendable ([ClassroomNode]) async -> Void
+
+    /// - Parameters:
+    ///   - settings: each node's (`NodeBootstrap.settings(for:in:roster:)`, made before
+    ///     anything listens, so that a bad key or folder stops the start at once).
+    ///   - slots: one per node of `nodes`, in that order, served by the listeners.
+    ///   - whenOpen: runs once every classroom is open and its work started.
+    public init(nodes: [NodeConfig], settings: [NodeSettings], slots: [NodeSlot], host: NodeHost,
+                logger: @escaping @Sendable (NodeConfig) -> Logger,
+                whenOpen: @escaping @Sendable ([ClassroomNode]) async -> Void = { _ in }) {
+        precondition(nodes.count == slots.count && nodes.count == settings.count, "settings and a slot for each node")
+        self.nodes = nodes
+        self.settings = settings
+        self.slots = slots
+        self.host = host
+        self.logger = logger
+        self.whenOpen = whenOpen
+    }
+
+    /// What the service group logs (never the settings: they hold the API tokens).
+    public var description: String { "HostStart(\(nodes.count) classrooms)" }
+
+    public func run() async throws {
+        // Requests waiting for a classroom that will not open get their answer (503).
+        defer { for slot in slots { slot.failed() } }
+        let made: [ClassroomNode]
+        do {
+            made = try await NodeBootstrap.makeNodes(nodes, settings: settings, host: host, logger: logger) { index, node in
+                slots[index].opened(node)
+            }
+        } catch let error as NodeBootstrap.Failure {
+            throw error
+        } catch {
+            throw NodeBootstrap.Failure(description: "\(error)")
+        }
+        for node in made { await node.runBackground() }
+        await whenOpen(made)
+        try await host.service.run()
     }
 }
 

@@ -11,12 +11,15 @@ public import ServiceLifecycle
 /// answers at its url's path (the root, usually); several share the address by
 /// their url paths (contract §7.1), each answering every route under its own. On
 /// graceful shutdown the server finishes requests in flight and the work stops.
-public struct NodeService: Service {
-    public let nodes: [ClassroomNode]
+public struct NodeService: Service, CustomStringConvertible {
+    public let slots: [NodeSlot]
     let host: String
     let port: Int
     let onRunning: @Sendable (Int) async -> Void
     let background: Bool
+    let idleTimeout: Duration
+    let maxConnections: Int
+    let logger: Logger
 
     /// - Parameter background: run delivery, sync, meeting jobs and expiry (off only for benchmarks).
     public init(node: ClassroomNode, host: String, port: Int, background: Bool = true,
@@ -28,39 +31,59 @@ public struct NodeService: Service {
     public init(nodes: [ClassroomNode], host: String, port: Int, background: Bool = true,
                 onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) {
         precondition(!nodes.isEmpty, "a listen address without a node")
-        self.nodes = nodes
+        self.init(slots: nodes.map(NodeSlot.init(node:)), host: host, port: port, background: background,
+                  idleTimeout: nodes[0].settings.connectionIdleTimeout, maxConnections: nodes[0].settings.maxConnections,
+                  logger: nodes[0].logger, onRunning: onRunning)
+    }
+
+    /// Classrooms that may still be opening: the address answers at once, and a request
+    /// for a classroom waits until it is open. Each one's background work starts when it
+    /// is open (with `background`; else whoever opens them starts it).
+    /// - Parameter slots: classrooms whose url paths differ, none a leading segment of another.
+    public init(slots: [NodeSlot], host: String, port: Int, background: Bool = true,
+                idleTimeout: Duration = NodeSettings.defaultConnectionIdleTimeout,
+                maxConnections: Int = NodeSettings.defaultMaxConnections, logger: Logger,
+                onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) {
+        precondition(!slots.isEmpty, "a listen address without a node")
+        self.slots = slots
         self.host = host
         self.port = port
         self.background = background
+        self.idleTimeout = idleTimeout
+        self.maxConnections = maxConnections
+        self.logger = logger
         self.onRunning = onRunning
     }
 
-    public var node: ClassroomNode { nodes[0] }
+    public var node: ClassroomNode { slots[0].openNode! }
+
+    /// What the service group logs.
+    public var description: String { "NodeService(\(host):\(port), \(slots.count) classrooms)" }
 
     public func run() async throws {
-        let nodes = nodes
+        let slots = slots
         let onRunning = onRunning
-        defer { for node in nodes { node.changes.close() } }
-        let settings = nodes[0].settings
-        let idle = settings.connectionIdleTimeout.components
+        @Sendable func closeChanges() { for slot in slots { slot.openNode?.changes.close() } }
+        defer { closeChanges() }
+        let idle = idleTimeout.components
         let server = HTTPServerBuilder.http1(configuration: .init(
             idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000)))
         let configuration = ApplicationConfiguration(address: .hostname(host, port: port), serverName: "PenPals",
-                                                     availableConnectionsDelegate: MaximumAvailableConnections(settings.maxConnections))
+                                                     availableConnectionsDelegate: MaximumAvailableConnections(maxConnections))
         let running: @Sendable (any Channel) async -> Void = { channel in await onRunning(channel.localAddress?.port ?? 0) }
         let dispatcher: PathDispatcher
-        if nodes.count == 1 {
+        if slots.count == 1 {
             // Alone on its address, a node answers at the root, as it always did (behind a
             // proxy that takes its url's path off), and under its url's path as well.
-            let responder = buildRouter(for: nodes[0]).buildResponder()
-            let routes = nodes[0].pathPrefix.isEmpty ? [:] : [nodes[0].pathPrefix: responder]
+            let responder = NodeResponder(slot: slots[0], root: "")
+            let routes = slots[0].pathPrefix.isEmpty ? [:] : [slots[0].pathPrefix: responder]
             dispatcher = PathDispatcher(routes, fallback: responder)
         } else {
-            dispatcher = PathDispatcher(Dictionary(nodes.map { ($0.pathPrefix, buildRouter(for: $0, mountedAt: $0.pathPrefix).buildResponder()) },
+            dispatcher = PathDispatcher(Dictionary(slots.map { ($0.pathPrefix, NodeResponder(slot: $0, root: $0.pathPrefix)) },
                                                    uniquingKeysWith: { first, _ in first }))
         }
         let app = Application(responder: dispatcher, server: server, configuration: configuration,
-                              onServerRunning: running, logger: nodes[0].logger)
+                              onServerRunning: running, logger: logger)
         // Dashboard event streams never end by themselves: on shutdown they are ended
         // cleanly (the browser sees the stream close) rather than left to cancellation.
         // The server drains its requests in flight; background work stops alongside it.
@@ -69,8 +92,14 @@ public struct NodeService: Service {
             try await withThrowingTaskGroup(of: Bool.self) { group in
                 group.addTask { try await app.run(); return true }
                 if background {
-                    for node in nodes {
-                        group.addTask { await cancelWhenGracefulShutdown { await node.runBackground() }; return false }
+                    for slot in slots {
+                        group.addTask {
+                            await cancelWhenGracefulShutdown {
+                                guard let node = try? await slot.node() else { return }
+                                await node.runBackground()
+                            }
+                            return false
+                        }
                     }
                 }
                 while let serverEnded = try await group.next() {
@@ -79,7 +108,7 @@ public struct NodeService: Service {
                 group.cancelAll()
             }
         } onGracefulShutdown: {
-            for node in nodes { node.changes.close() }
+            closeChanges()
         }
     }
 }

@@ -118,3 +118,55 @@ struct SharedListenerTests {
         #expect(signIn.header("Set-Cookie")?.contains("Path=/;") == true || signIn.header("Set-Cookie")?.hasSuffix("Path=/") == true)
     }
 }
+
+@Suite("A listener answers while its classrooms open (a district is served as it opens, contract §7.1)")
+struct OpeningSlotTests {
+    @Test func aRequestForAClassroomStillOpeningWaitsForItAndOneThatCannotOpenGets503() async throws {
+        let port = try freePort()
+        let members = [SharedListenerTests.Member(path: "/d/room-1"), SharedListenerTests.Member(path: "/d/room-2")]
+        let roster = Roster(members.map { $0.classroom(port: port) })
+        let host = NodeHost(nodes: members.map(\.key.id))
+        var logger = Logger(label: "opening")
+        logger.logLevel = .critical
+        let slots = members.map { NodeSlot(url: $0.classroom(port: port).url) }
+        let (started, continuation) = AsyncStream.makeStream(of: Int.self)
+        let service = NodeService(slots: slots, host: "127.0.0.1", port: port, background: false, logger: logger) { continuation.yield($0) }
+        let server = Task { try await service.run() }
+        defer { server.cancel() }
+        var iterator = started.makeAsyncIterator()
+        _ = await iterator.next()
+        #expect(slots[0].openNode == nil)
+
+        // Asked before it is open, the first classroom answers once it is.
+        let early = Task {
+            try await HTTP.send("GET", "http://127.0.0.1:\(port)/d/room-1/api/status",
+                                headers: ["Authorization": "Bearer \(members[0].token)"])
+        }
+        try await eventually("the request waits for the classroom", timeout: .seconds(5)) { slots[0].waiting == 1 }
+        let node = try await ClassroomNode.open(
+            settings: NodeSettings(local: members[0].classroom(port: port), key: members[0].key, apiToken: members[0].token,
+                                   timezone: .gmt, roster: roster, webex: nil),
+            store: try NodeStore(), logger: logger, transport: host.transport, timers: host.timers)
+        slots[0].opened(node)
+        let answer = try await early.value
+        #expect(answer.status == 200)
+        #expect(answer.object["node_id"] as? String == members[0].key.id.rawValue)
+        #expect(slots[0].openNode === node)
+
+        // The second never opens (the start failed): a waiting request and any after it get 503, not a hang.
+        let waiting = Task {
+            try await HTTP.send("GET", "http://127.0.0.1:\(port)/d/room-2/api/status",
+                                headers: ["Authorization": "Bearer \(members[1].token)"])
+        }
+        try await eventually("the request waits for the classroom", timeout: .seconds(5)) { slots[1].waiting == 1 }
+        slots[1].failed()
+        #expect(try await waiting.value.status == 503)
+        let after = try await HTTP.send("GET", "http://127.0.0.1:\(port)/d/room-2/api/status",
+                                        headers: ["Authorization": "Bearer \(members[1].token)"])
+        #expect(after.status == 503)
+        #expect((after.object["error"] as? [String: Any])?["code"] as? String == "unavailable")
+        // The open one goes on answering.
+        #expect(try await HTTP.send("GET", "http://127.0.0.1:\(port)/d/room-1/api/status",
+                                    headers: ["Authorization": "Bearer \(members[0].token)"]).status == 200)
+    }
+}

@@ -10,13 +10,13 @@ struct PathDispatcher: HTTPResponder {
     typealias Context = BasicRequestContext
 
     /// Responders by url path ("/lincoln/room-12"); no path leads another (the config checks).
-    let routes: [String: RouterResponder<BasicRequestContext>]
+    let routes: [String: NodeResponder]
     /// The most segments a path of `routes` has.
     let depth: Int
     /// What answers a request under no path of `routes` (a lone node at the root); 404 without.
-    let fallback: RouterResponder<BasicRequestContext>?
+    let fallback: NodeResponder?
 
-    init(_ routes: [String: RouterResponder<BasicRequestContext>], fallback: RouterResponder<BasicRequestContext>? = nil) {
+    init(_ routes: [String: NodeResponder], fallback: NodeResponder? = nil) {
         self.routes = routes
         self.depth = routes.keys.map { $0.split(separator: "/").count }.max() ?? 0
         self.fallback = fallback

@@ -25,7 +25,7 @@ extension PenPals {
                 throw fail(error.description, code: 2)
             }
             NodeBootstrap.prepareKeys(config)
-            var services: [any Service] = []
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
             // The nodes of this process reach each other without HTTP (contract §7.1)
             // and share one set of timers.
             let host: NodeHost
@@ -39,39 +39,57 @@ extension PenPals {
             } catch {
                 throw fail("\(error)", code: 2)
             }
-            services.append(host.service)
-            // One server per listen address; nodes that share one are told apart by their url paths.
-            let nodes: [ClassroomNode]
+            // Keys, tokens and settings are checked before anything listens.
+            let settings: [NodeSettings]
             do {
-                nodes = try await NodeBootstrap.makeNodes(selected, in: config, roster: roster, host: host) {
-                    Logger(label: "penpals.\($0.name)")
-                }
+                settings = try NodeBootstrap.settings(for: selected, in: config, roster: roster)
             } catch {
                 throw fail("\(error)", code: 2)
             }
-            var byAddress: [(address: ListenAddress, nodes: [ClassroomNode], banners: [String])] = []
-            for (nodeConfig, node) in zip(selected, nodes) {
-                let url = nodeConfig.url.absoluteString
-                let banner = """
-                    \(nodeConfig.name) · \(nodeConfig.displayName) is running at \(url)
-                      dashboard: \(url)/?token=\(node.settings.apiToken)
-                      try:       penpals --config \(options.configPath) status --node \(nodeConfig.name)
-                    """
+            // One server per listen address; nodes that share one are told apart by their url
+            // paths. The addresses answer at once: each classroom as soon as its store is open.
+            var byAddress: [(address: ListenAddress, slots: [NodeSlot])] = []
+            var slots: [NodeSlot] = []
+            for nodeConfig in selected {
+                let slot = NodeSlot(url: nodeConfig.url)
+                slots.append(slot)
                 if let index = byAddress.firstIndex(where: { $0.address == nodeConfig.listen }) {
-                    byAddress[index].nodes.append(node)
-                    byAddress[index].banners.append(banner)
+                    byAddress[index].slots.append(slot)
                 } else {
-                    byAddress.append((nodeConfig.listen, [node], [banner]))
+                    byAddress.append((nodeConfig.listen, [slot]))
                 }
             }
-            for (address, nodes, banners) in byAddress {
-                services.append(NodeService(nodes: nodes, host: address.host, port: address.port) { _ in
-                    for banner in banners { say(banner) }
-                })
+            // The banners come once every classroom is open and every address listens.
+            let (listening, listener) = AsyncStream.makeStream(of: Void.self)
+            let configPath = options.configPath
+            let start = HostStart(nodes: selected, settings: settings, slots: slots, host: host,
+                                  logger: { Logger(label: "penpals.\($0.name)") }) { [selected, addresses = byAddress.count] nodes in
+                var iterator = listening.makeAsyncIterator()
+                for _ in 0..<addresses { _ = await iterator.next() }
+                for (nodeConfig, node) in zip(selected, nodes) {
+                    let url = nodeConfig.url.absoluteString
+                    say("""
+                        \(nodeConfig.name) · \(nodeConfig.displayName) is running at \(url)
+                          dashboard: \(url)/?token=\(node.settings.apiToken)
+                          try:       penpals --config \(configPath) status --node \(nodeConfig.name)
+                        """)
+                }
+            }
+            // A classroom that cannot be opened stops the process, the listeners gracefully.
+            services.append(.init(service: start, failureTerminationBehavior: .gracefullyShutdownGroup))
+            for (address, slots) in byAddress {
+                // The host starts each classroom's background work once all are open.
+                services.append(.init(service: NodeService(slots: slots, host: address.host, port: address.port, background: false,
+                                                           logger: Logger(label: "penpals")) { _ in listener.yield() }))
             }
             let group = ServiceGroup(configuration: .init(
                 services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "penpals")))
-            try await group.run()
+            do {
+                try await group.run()
+            } catch let error as NodeBootstrap.Failure {
+                throw fail(error.description, code: 2)
+            }
         }
     }
 }
+
