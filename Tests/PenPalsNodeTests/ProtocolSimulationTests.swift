@@ -8,10 +8,13 @@ import Testing
 import Webex
 
 /// A deterministic simulation of the protocol: three real nodes (their state
-/// machines and stores, no HTTP) driven by a seeded scheduler through random
-/// invitations, answers and cancels, with message loss, duplication, reordering,
-/// delay, partitions, crashes with restart from the store, a failing WebEx, and
-/// a moving clock. After healing and a final sync the invariants must hold.
+/// machines and stores, no HTTP) on two hosts, n0 and n1 co-hosted in one process
+/// (delivery between them by `HostTransport`, as `penpals serve` does it) and n2
+/// remote, driven by a seeded scheduler through random invitations, answers and
+/// cancels, with message loss, duplication, reordering, delay and partitions
+/// between the hosts, crashes of a whole host with restart from the stores, a
+/// failing WebEx, and a moving clock. After healing and a final sync the
+/// invariants must hold.
 ///
 /// `PENPALS_SIM_SEEDS` sets how many seeds run (default 1,000);
 /// `PENPALS_SIM_SEED=N` replays one seed, printing its steps.
@@ -50,9 +53,12 @@ struct ProtocolSimulationTests {
     }
 
     @Test func aSeedReplaysIdentically() async throws {
-        let first = try await Simulation(seed: 42, verbose: false).run()
+        let simulation = try Simulation(seed: 42, verbose: false)
+        let first = try await simulation.run()
         let second = try await Simulation(seed: 42, verbose: false).run()
         #expect(first == second)
+        #expect(simulation.coHostedRequests > 0, "the co-hosted pair talked through its host")
+        #expect(first.contains { $0.contains("host h0 crashes (n0, n1)") }, "a whole host crashed")
         #expect(first.count == Simulation.steps + 1, "the trace has every step and the healing")
     }
 }
@@ -76,10 +82,14 @@ struct SimulationFailure: Error, CustomStringConvertible {
 /// One seeded run.
 final class Simulation: Sendable {
     static let nodeCount = 3
+    /// The nodes of each host: n0 and n1 run in one process, n2 in another.
+    static let hosts = [[0, 1], [2]]
+    static func host(of index: Int) -> Int { hosts.firstIndex { $0.contains(index) }! }
     static let steps = 70
     /// The simulation's monotonic clock counts from here (an instant, not a date).
     static let epoch = ContinuousClock.now
 
+    /// A link between two hosts (a partition cuts every pair across it).
     struct Link: Hashable { var from: Int; var to: Int }
 
     struct World {
@@ -90,6 +100,9 @@ final class Simulation: Sendable {
         var delayed: [(to: Int, path: String, body: Data)] = []
         var faults = true
         var trace: [String] = []
+        /// Each running host's transport, and the requests the crashed ones handed between their nodes.
+        var transports: [HostTransport?] = Array(repeating: nil, count: Simulation.hosts.count)
+        var coHostedBefore = 0
         /// Every invitation the sim made: (id, sender, receiver).
         var invitations: [(UUID, Int, Int, String)] = []
     }
@@ -138,7 +151,37 @@ final class Simulation: Sendable {
 
     func node(_ index: Int) -> ClassroomNode? { world.withLock { $0.nodes[index] } }
 
-    func start(_ index: Int) async throws {
+    /// Starts the nodes of `host` as one process starts them: one `HostTransport`
+    /// for them all (the remote ones through the simulated network), every node
+    /// registered before any is used.
+    func start(host: Int) async throws {
+        let transport = HostTransport(nodes: Self.hosts[host].map { keys[$0].id }, remote: SimTransport(simulation: self, from: host))
+        var started: [ClassroomNode] = []
+        for index in Self.hosts[host] { started.append(try await start(index, transport: transport)) }
+        for node in started { transport.register(node) }
+        world.withLock { $0.transports[host] = transport }
+    }
+
+    /// How many requests went from a node to a co-hosted one, without the network.
+    var coHostedRequests: Int {
+        world.withLock { world in
+            world.coHostedBefore + world.transports.compactMap { $0 }.reduce(0) { $0 + $1.handled("/p2p/v1/events") + $1.handled("/p2p/v1/sync") }
+        }
+    }
+
+    /// A host crashes: all of its nodes at once, and whatever was in flight between them.
+    func crash(host: Int) {
+        world.withLock { world in
+            for index in Self.hosts[host] { world.nodes[index] = nil }
+            if let transport = world.transports[host] {
+                world.coHostedBefore += transport.handled("/p2p/v1/events") + transport.handled("/p2p/v1/sync")
+            }
+            world.transports[host] = nil
+        }
+    }
+
+    @discardableResult
+    private func start(_ index: Int, transport: HostTransport) async throws -> ClassroomNode {
         var settings = NodeSettings(local: classrooms[index], key: keys[index], apiToken: "sim", timezone: TimeZone(identifier: "UTC")!,
                                     peers: classrooms.enumerated().filter { $0.offset != index }.map(\.element), webex: nil)
         settings.acceptWait = .zero  // no waiting in real time: the scheduler decides what happens next
@@ -149,10 +192,11 @@ final class Simulation: Sendable {
             now: { self.now },
             // The monotonic clock follows the simulated one, so that replays stay exact.
             uptime: { Self.epoch + .seconds(self.now.timeIntervalSince1970) },
-            transport: SimTransport(simulation: self, from: index),
+            transport: transport,
             meetingHost: hasWebex[index] ? FakeMeetingHost(webex: webex, account: index, simulation: self) : nil,
             jitter: { range in self.roll { Double.random(in: range, using: &$0) } })
         world.withLock { $0.nodes[index] = node }
+        return node
     }
 
     func index(of id: NodeID) -> Int { keys.firstIndex { $0.id == id }! }
@@ -161,11 +205,15 @@ final class Simulation: Sendable {
 
     @discardableResult
     func run() async throws -> [String] {
-        for index in 0..<Self.nodeCount { try await start(index) }
+        for host in Self.hosts.indices { try await start(host: host) }
         for step in 0..<Self.steps {
             try await act(step)
         }
-        defer { world.withLock { $0.nodes = [] } }  // the nodes' closures hold this simulation
+        defer {
+            // The nodes' closures (and the hosts' transports, through their nodes) hold this simulation.
+            for host in Self.hosts.indices { crash(host: host) }
+            world.withLock { $0.nodes = [] }
+        }
         try await heal()
         try await check()
         return world.withLock { $0.trace }
@@ -234,21 +282,25 @@ final class Simulation: Sendable {
             _ = try await node.runDueJobs()
             note("\(step): n\(a) runs its meeting jobs")
         case 80..<85:
-            let link = Link(from: min(a, b), to: max(a, b))
+            let (x, y) = (Self.host(of: a), Self.host(of: b))
+            guard x != y else { return note("\(step): n\(a) and n\(b) share a host: no link to cut") }
+            let link = Link(from: min(x, y), to: max(x, y))
             let cut = world.withLock { world in
                 if world.partitions.remove(link) == nil { world.partitions.insert(link); return true }
                 return false
             }
-            note("\(step): link n\(link.from)–n\(link.to) \(cut ? "cut" : "healed")")
+            note("\(step): link h\(link.from)–h\(link.to) \(cut ? "cut" : "healed")")
         case 85..<88:
-            world.withLock { $0.nodes[a] = nil }
-            note("\(step): n\(a) crashes")
+            let host = Self.host(of: a)
+            crash(host: host)
+            note("\(step): host h\(host) crashes (\(Self.hosts[host].map { "n\($0)" }.joined(separator: ", ")))")
         case 88..<93:
+            let host = Self.host(of: a)
             if node(a) == nil {
-                try await start(a)
-                note("\(step): n\(a) restarts")
+                try await start(host: host)
+                note("\(step): host h\(host) restarts")
             } else {
-                note("\(step): n\(a) is up")
+                note("\(step): host h\(host) is up")
             }
         default:
             let minutes = pick(1..<91)
@@ -275,7 +327,7 @@ final class Simulation: Sendable {
             defer { world.delayed = [] }
             return world.delayed
         }
-        for index in 0..<Self.nodeCount where node(index) == nil { try await start(index) }
+        for host in Self.hosts.indices where node(Self.hosts[host][0]) == nil { try await start(host: host) }
         for message in stale {
             if let target = node(message.to) { _ = try? await SimTransport.handle(message.body, path: message.path, at: target) }
         }
@@ -370,11 +422,12 @@ final class Simulation: Sendable {
     }
 }
 
-/// Routes a node's `/p2p/v1` requests straight to the other node, with the
+/// Routes a host's `/p2p/v1` requests to a node of another host, with the
 /// scheduler's faults: loss of the request or the answer, duplication, delay
-/// (delivered later, out of order), partitions and crashed nodes.
+/// (delivered later, out of order), partitions and crashed hosts.
 struct SimTransport: PeerTransport {
     let simulation: Simulation
+    /// The sending host.
     let from: Int
 
     struct Dropped: Error {}
@@ -383,8 +436,10 @@ struct SimTransport: PeerTransport {
 
     func post(_ body: Data, to peer: Classroom, path: String) async throws -> SignedEnvelope {
         let to = simulation.index(of: peer.id)
+        let toHost = Simulation.host(of: to)
+        precondition(toHost != from, "a co-hosted peer is reached by the host, not the network")
         let (fate, cut) = simulation.world.withLock { world -> (Fate, Bool) in
-            let cut = world.partitions.contains(.init(from: min(from, to), to: max(from, to)))
+            let cut = world.partitions.contains(.init(from: min(from, toHost), to: max(from, toHost)))
             guard world.faults else { return (.deliver, cut) }
             let roll = Int.random(in: 0..<100, using: &world.random)
             let fate: Fate = switch roll {
