@@ -1,5 +1,6 @@
 import Foundation
 public import PenPalsCore
+import PenPalsStore
 
 /// The files of a node's `data_dir`: its Ed25519 key (`node.key`, mode 0600), its
 /// public id (`node.id`, so other nodes of the same config file can read it), the
@@ -45,16 +46,22 @@ public struct NodeFiles: Sendable {
                 let won = try createOnce(keyFile, contents: Base64URL.encode(made.secretKey) + "\n")
                 key = try Self.key(from: won, path: keyFile.path)
             }
+            // The names of the id, the token and a new database in the folder are synced
+            // at once, below (each file's bytes before it is named): before this returns,
+            // so before the token is shown or the database written.
+            var unsynced = false
             let id = key.id.rawValue + "\n"
             if try readIfPresent(idFile) != id {
-                try replace(idFile, contents: id, mode: 0o644)
+                try replace(idFile, contents: id, mode: 0o644, syncFolder: false)
+                unsynced = true
             }
             if try readIfPresent(tokenFile) == nil {
-                _ = try createOnce(tokenFile, contents: SecureRandom.token() + "\n")
+                _ = try createOnce(tokenFile, contents: SecureRandom.token() + "\n", syncFolder: false)
+                unsynced = true
             } else {
                 try restrict(tokenFile)
             }
-            try restrictDatabase()
+            if try !restrictDatabase(), unsynced { try syncFolder(dataDir) }
             return key
         }
     }
@@ -127,11 +134,11 @@ public struct NodeFiles: Sendable {
 
     /// Creates `url` with `contents` and mode 0600 unless it exists; returns the
     /// file's contents, this creation's or the one that was there first.
-    private func createOnce(_ url: URL, contents: String) throws -> String {
+    private func createOnce(_ url: URL, contents: String, syncFolder sync: Bool = true) throws -> String {
         let temp = try writeTemporary(beside: url, contents: contents, mode: 0o600)
         defer { unlink(temp) }
         if link(temp, url.path) == 0 {
-            try syncFolder(dataDir)
+            if sync { try syncFolder(dataDir) }
             return contents
         }
         let failure = errno
@@ -141,24 +148,28 @@ public struct NodeFiles: Sendable {
     }
 
     /// Puts `contents` in place of `url` at once (a reader sees the old file or the new one).
-    private func replace(_ url: URL, contents: String, mode: mode_t) throws {
+    /// With `syncFolder` false, the caller syncs the folder.
+    private func replace(_ url: URL, contents: String, mode: mode_t, syncFolder sync: Bool = true) throws {
         let temp = try writeTemporary(beside: url, contents: contents, mode: mode)
         guard rename(temp, url.path) == 0 else {
             let failure = errno
             unlink(temp)
             throw NodeFilesError.unwritable(url.path, Self.reason(failure))
         }
-        try syncFolder(dataDir)
+        if sync { try syncFolder(dataDir) }
     }
 
     /// Writes and syncs a file of its own name (this process, a random part) beside
     /// `url`, never readable beyond `mode`; returns its path.
     private func writeTemporary(beside url: URL, contents: String, mode: mode_t) throws -> String {
+        try writeTemporary(beside: url, bytes: Array(contents.utf8), mode: mode)
+    }
+
+    private func writeTemporary(beside url: URL, bytes: [UInt8], mode: mode_t) throws -> String {
         let temp = url.path + ".\(getpid()).\(SecureRandom.token().prefix(12)).tmp"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw NodeFilesError.unwritable(url.path, Self.reason(errno)) }
         defer { close(fd) }
-        let bytes = Array(contents.utf8)
         var written = 0
         while written < bytes.count {
             let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
@@ -180,8 +191,23 @@ public struct NodeFiles: Sendable {
     }
 
     /// The database, with its write-ahead log and index, readable by the node's user only.
-    /// SQLite creates those two with the database file's mode, so it is made first.
-    private func restrictDatabase() throws {
+    /// SQLite creates those two with the database file's mode, so it is made first: on a
+    /// first start, as a copy of a new database of the current schema (`NodeStore.newDatabase`),
+    /// synced and then put in place, else empty for SQLite to fill.
+    /// Returns whether it put a new database in place (and synced the folder).
+    @discardableResult
+    private func restrictDatabase() throws -> Bool {
+        var placed = false
+        if let new = NodeStore.newDatabase, isEmptyOrMissing(databaseFile.path), isEmptyOrMissing(databaseFile.path + "-wal") {
+            let temp = try writeTemporary(beside: databaseFile, bytes: new, mode: 0o600)
+            guard rename(temp, databaseFile.path) == 0 else {
+                let failure = errno
+                unlink(temp)
+                throw NodeFilesError.unwritable(databaseFile.path, Self.reason(failure))
+            }
+            try syncFolder(dataDir)
+            placed = true
+        }
         let fd = open(databaseFile.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw NodeFilesError.unwritable(databaseFile.path, Self.reason(errno)) }
         let changed = fchmod(fd, 0o600)
@@ -190,6 +216,13 @@ public struct NodeFiles: Sendable {
         for suffix in ["-wal", "-shm"] {
             _ = chmod(databaseFile.path + suffix, 0o600)
         }
+        return placed
+    }
+
+    /// No file at `path`, or one of no bytes (a database SQLite never wrote).
+    private func isEmptyOrMissing(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) != 0 ? errno == ENOENT : info.st_size == 0
     }
 
     /// Narrows an existing secret to mode 0600.

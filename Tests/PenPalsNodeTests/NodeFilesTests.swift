@@ -59,6 +59,29 @@ struct NodeFilesTests {
         #expect(try Self.mode(URL(fileURLWithPath: fresh.databaseFile.path + "-wal")) == 0o600)
     }
 
+    @Test func aFirstStartPutsANewDatabaseInPlaceButNeverOverALogSQLiteLeft() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let files = NodeFiles(dataDir: folder.appendingPathComponent("room-12"))
+        try files.prepare()
+        let new = try #require(NodeStore.newDatabase)
+        #expect(Array(try Data(contentsOf: files.databaseFile)) == new)
+        // A second prepare leaves the database as it is.
+        let store = try NodeStore(path: files.databaseFile.path)
+        _ = try store.writerSynchronousLevel()
+        try files.prepare()
+        #expect(Array(try Data(contentsOf: files.databaseFile)) == new, "the same file: its changes are in the log")
+
+        // A folder whose database file is empty but whose log is not: the log belongs to
+        // that database, so no copy is put under it.
+        let other = NodeFiles(dataDir: folder.appendingPathComponent("kobe-4b"))
+        try FileManager.default.createDirectory(at: other.dataDir, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: other.databaseFile.path, contents: Data())
+        FileManager.default.createFile(atPath: other.databaseFile.path + "-wal", contents: Data(repeating: 7, count: 32))
+        try other.prepare()
+        #expect(try Data(contentsOf: other.databaseFile).isEmpty)
+    }
+
     @Test func aDatabaseWhoseKeyIsGoneIsRefusedAndNoNewKeyIsMade() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import PenPalsCore
+import GRDB
 @testable import PenPalsStore
 
 @Suite("File-backed store")
@@ -18,6 +19,30 @@ struct FileStoreTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = try NodeStore(path: directory.appendingPathComponent("node.sqlite").path)
         #expect(try store.writerSynchronousLevel() == 2)
+    }
+
+    @Test("a new database's bytes are a database of the current schema in WAL mode, which opens with nothing to migrate")
+    func newDatabaseIsCurrent() async throws {
+        let bytes = try NodeStore.makeNewDatabase()
+        #expect(Array(bytes.prefix(16)) == Array("SQLite format 3\0".utf8))
+        #expect(bytes[18] == 2 && bytes[19] == 2, "the header's read and write versions say WAL")
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("node.sqlite").path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let queue = try DatabaseQueue(path: path)
+        let (completed, applied) = try await queue.read { db in
+            (try NodeStore.migrator.hasCompletedMigrations(db), try NodeStore.migrator.appliedIdentifiers(db))
+        }
+        #expect(completed)
+        #expect(applied == Set(NodeStore.migrator.migrations))
+        try queue.close()
+        // A store opened on it works as one that SQLite created.
+        let store = try NodeStore(path: path)
+        #expect(try store.writerSynchronousLevel() == 2)
+        let peer = NodeKey.generate().id
+        try await store.write { try $0.upsertPeer(id: peer, name: "b", displayName: "B", url: "http://127.0.0.1:9") }
+        #expect(try await store.read { try $0.peers() }.map(\.nodeID) == [peer.rawValue])
     }
 
     /// The files this process holds open under `directory`.
