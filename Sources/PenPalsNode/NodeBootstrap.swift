@@ -107,7 +107,7 @@ public enum NodeBootstrap {
                                  onOpen: (Int, ClassroomNode) -> Void = { _, _ in }) async throws -> [ClassroomNode] {
         precondition(nodes.count == settings.count, "settings for each node")
         // Databases open on threads of their own (file work that waits for the disk); each
-        // node opens as soon as its database is, so that the first answer while the rest open.
+        // node opens as soon as its database is, so that the first classrooms answer while the rest open.
         let stores = concurrentlyStream(nodes.count, width: fileWorkWidth) { index -> NodeStore in
             let path = NodeFiles(dataDir: nodes[index].dataDir).databaseFile.path
             do {

@@ -195,7 +195,6 @@ public struct NodeFiles: Sendable {
     /// first start, as a copy of a new database of the current schema (`NodeStore.newDatabase`),
     /// synced and then put in place, else empty for SQLite to fill.
     /// Returns whether it put a new database in place (and synced the folder).
-    @discardableResult
     private func restrictDatabase() throws -> Bool {
         var placed = false
         if let new = NodeStore.newDatabase, isEmptyOrMissing(databaseFile.path), isEmptyOrMissing(databaseFile.path + "-wal") {
