@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Synchronization
 
 /// Copies committed WAL frames into the database file on a connection and queue
@@ -7,14 +8,23 @@ import Synchronization
 /// the commit that crosses its threshold, which then waits for the copy and the
 /// database file's fsync.
 ///
-/// The writer keeps an automatic checkpoint as a bound (`writerBound` frames): a
+/// It copies once the WAL holds `frameThreshold` frames, not after every burst of
+/// commits: each checkpoint costs the database file an fsync, and the write after it
+/// restarts the WAL, which costs the WAL's header one more; a classroom that makes an
+/// invitation now and then pays neither, and its commits are durable in the WAL alone.
+///
+/// The writer keeps its own checkpoint as a bound (`writerBound` frames, what
+/// `wal_autocheckpoint` would do, in the WAL hook that counts the frames): a
 /// passive checkpoint copies only what was committed when it started, so under a
 /// steady stream of writes the WAL can only restart after the writer's own,
 /// which by then finds almost every frame copied already.
 final class Checkpointer: Sendable {
-    /// The writer's `wal_autocheckpoint` when this one runs (frames of 4 KiB).
-    static let writerBound = 8_000
-    /// At most one checkpoint this often: each costs the database file an fsync.
+    /// The writer checkpoints in its commit at this many frames (of 4 KiB).
+    static let writerBound: Int32 = 8_000
+    /// This one copies once the WAL holds this many frames (1 MiB; an invitation's
+    /// commit is about ten).
+    static let frameThreshold = 256
+    /// At most one checkpoint this often.
     static let interval: TimeInterval = 0.05
 
     private struct State {
@@ -29,9 +39,16 @@ final class Checkpointer: Sendable {
     private let connection = Mutex<DatabaseQueue?>(nil)
     private let queue = DispatchQueue(label: "penpals.checkpoint")
     private let state = Mutex(State())
+    private let frames: WALFrames
+    var walFrames: Int { frames.count }
 
-    init(path: String) {
+    /// Checkpoints run so far.
+    let runs = Atomic<Int>(0)
+
+    /// - Parameter frames: the writer's WAL hook, installed by `installHook(on:)`.
+    init(path: String, frames: WALFrames) {
         self.path = path
+        self.frames = frames
     }
 
     private func open() throws -> DatabaseQueue {
@@ -56,8 +73,10 @@ final class Checkpointer: Sendable {
         }
     }
 
-    /// After a commit: schedules a checkpoint, unless one is already due.
+    /// After a commit: schedules a checkpoint if the WAL has grown to `frameThreshold`,
+    /// unless one is already due.
     func committed() {
+        guard frames.count >= Self.frameThreshold else { return }
         let delay = state.withLock { state -> TimeInterval? in
             guard !state.scheduled else { return nil }
             state.scheduled = true
@@ -72,6 +91,32 @@ final class Checkpointer: Sendable {
     private func run() {
         state.withLock { $0.scheduled = false }
         _ = try? open().writeWithoutTransaction { db in try db.checkpoint(.passive) }
+        runs.add(1, ordering: .relaxed)
         state.withLock { $0.lastRun = DispatchTime.now() }
+    }
+}
+
+/// The frames in a writer's WAL after its last commit, counted by its WAL hook
+/// (`sqlite3_wal_hook`), which also checkpoints at `Checkpointer.writerBound` as
+/// SQLite's `wal_autocheckpoint` would (a connection has one hook: this one replaces
+/// the automatic checkpoint's).
+final class WALFrames: Sendable {
+    private let frames = Atomic<Int>(0)
+
+    var count: Int { frames.load(ordering: .relaxed) }
+
+    /// Installs the hook on the writer's connection. The hook's context is this value,
+    /// retained for as long as the process runs: the connection may outlive the store
+    /// that made it, and the value is a word.
+    func installHook(on db: Database) {
+        let context = Unmanaged.passRetained(self).toOpaque()
+        sqlite3_wal_hook(db.sqliteConnection, { context, connection, name, frames in
+            let counter = Unmanaged<WALFrames>.fromOpaque(context!).takeUnretainedValue()
+            counter.frames.store(Int(frames), ordering: .relaxed)
+            if frames >= Checkpointer.writerBound {
+                sqlite3_wal_checkpoint(connection, name)
+            }
+            return SQLITE_OK
+        }, context)
     }
 }

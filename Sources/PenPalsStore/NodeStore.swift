@@ -37,17 +37,18 @@ public final class NodeStore: Sendable {
         }
         config.busyMode = .timeout(10)
         let pool = try DatabasePool(path: path, configuration: config)
+        let frames = WALFrames()
         // GRDB's pool sets `synchronous = NORMAL` on its writer when it turns WAL on,
         // after `prepareDatabase`: a commit then reaches the disk only at the next
         // checkpoint. Set FULL again, so every commit is synced before it is acknowledged.
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = \(Self.synchronous)")
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Checkpointer.writerBound)")
+            frames.installHook(on: db)
         }
         self.writer = pool
         self.commits = GroupCommit(writer: pool)
         try Self.migrator.migrate(pool)
-        self.checkpointer = Checkpointer(path: path)
+        self.checkpointer = Checkpointer(path: path, frames: frames)
         self.path = path
     }
 
@@ -97,8 +98,13 @@ public final class NodeStore: Sendable {
         .nanoseconds(Int64(clamping: DispatchTime.now().uptimeNanoseconds &- lastUse.load(ordering: .relaxed)))
     }
 
+    /// Reads and writes in progress, for `read` to tell whether the writer's connection is free.
+    private let inProgress = Atomic<Int>(0)
+
     public func write<T: Sendable>(_ updates: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
         lastUse.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
+        inProgress.add(1, ordering: .relaxed)
+        defer { inProgress.subtract(1, ordering: .relaxed) }
         let result: T
         do {
             let known = self.known
@@ -110,6 +116,12 @@ public final class NodeStore: Sendable {
         checkpointer?.committed()
         return result
     }
+
+    /// Background checkpoints run so far (none for a store in memory).
+    public var checkpointCount: Int { checkpointer?.runs.load(ordering: .relaxed) ?? 0 }
+
+    /// Frames in the WAL after the last commit (0 in memory).
+    public var walFrames: Int { checkpointer?.walFrames ?? 0 }
 
     /// Write transactions made so far: fewer than the writes when they shared commits.
     public var transactionCount: Int { commits.transactions.load(ordering: .relaxed) }
@@ -148,14 +160,18 @@ public final class NodeStore: Sendable {
         try writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
-    /// A read on a reader connection; the first read of a store that gave its memory
-    /// back (`releaseMemory`) goes to the writer's connection instead, so that a look at
-    /// an idle classroom (its status, say) does not open a reader it keeps until the
-    /// next sweep. The readers come back when the classroom is in use.
+    /// A read of the last committed state. It runs on the writer's connection when
+    /// nothing else of this store is in progress (it waits for nobody there, and opens no
+    /// reader: a classroom that does one thing at a time, as most do, keeps one connection)
+    /// and when the store gave its memory back (`releaseMemory`), so that a look at an
+    /// idle classroom (its status, say) does not open a reader it keeps until the next
+    /// sweep; beside a write or another read, on a reader connection, opened as needed.
     public func read<T: Sendable>(_ query: @Sendable (StoreTransaction) throws -> T) async throws -> T {
         let released = isReleased
         lastUse.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
-        if released, writer is DatabasePool { return try await readOnWriter(query, thenRelease: false) }
+        let others = inProgress.add(1, ordering: .relaxed).oldValue
+        defer { inProgress.subtract(1, ordering: .relaxed) }
+        if released || others == 0, writer is DatabasePool { return try await readOnWriter(query, thenRelease: false) }
         let known = self.known
         return try await writer.read { db in try query(StoreTransaction(db: db, known: known, writable: false)) }
     }

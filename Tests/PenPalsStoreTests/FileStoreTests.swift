@@ -58,12 +58,33 @@ struct FileStoreTests {
         let store = try NodeStore(path: directory.appendingPathComponent("node.sqlite").path)
         let peer = NodeKey.generate().id
         try await store.write { try $0.upsertPeer(id: peer, name: "b", displayName: "B", url: "http://127.0.0.1:9") }
-        // Reads at once from several tasks open reader connections beside the writer.
+        // A read with nothing else in progress is on the writer's connection: no reader opens.
+        let writerOnly = Self.openFiles(under: directory)
+        #expect(try await store.read { try $0.peers() }.count == 1)
+        #expect(Self.openFiles(under: directory) == writerOnly, "a lone read opened a reader")
+        // Reads beside a write in progress open reader connections, and do not wait for it.
+        let started = DispatchSemaphore(value: 0), gate = DispatchSemaphore(value: 0)
+        let writing = Task {
+            try await store.write { tx in
+                started.signal()
+                gate.wait()
+                try tx.upsertPeer(id: peer, name: "b", displayName: "B", url: "http://127.0.0.1:9")
+            }
+        }
+        await withCheckedContinuation { done in DispatchQueue.global().async { started.wait(); done.resume() } }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<4 { group.addTask { _ = try await store.read { try $0.peers() } } }
+            for _ in 0..<4 {
+                group.addTask {
+                    let peers = try await store.read { try $0.peers() }
+                    #expect(peers.count == 1)
+                }
+            }
             try await group.waitForAll()
         }
         let busy = Self.openFiles(under: directory)
+        gate.signal()
+        try await writing.value
+        #expect(busy > writerOnly, "reads beside a write opened no reader")
         try await Task.sleep(for: .milliseconds(20))
         #expect(store.idleFor >= .milliseconds(20))
         store.releaseMemory()
@@ -170,5 +191,26 @@ struct FileStoreTests {
         }
         let after = try fileSize()
         #expect(after >= before + 300_000, "the database file grew from \(before) bytes to \(after)")
+    }
+
+    @Test("a few commits stay in the WAL: no checkpoint (and no WAL restart) per burst of work")
+    func fewCommitsNoCheckpoint() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let f = try await StoreFixture(store: NodeStore(path: directory.appendingPathComponent("node.sqlite").path))
+        func invite() async throws {
+            try await f.append(.invitation(InvitationOffer(invitationID: UUID(), title: "Math",
+                                                           startTime: "2027-01-16T08:00:00Z", endTime: "2027-01-16T09:00:00Z")),
+                               to: f.b)
+        }
+        for _ in 0..<5 { try await invite() }
+        // `committed()` decides at once, so none is scheduled, and the WAL only grew.
+        #expect(f.store.checkpointCount == 0)
+        let frames = f.store.walFrames
+        #expect(frames > 0 && frames < Checkpointer.frameThreshold, "\(frames) frames")
+        // Past the threshold one runs, and the WAL starts again from its beginning.
+        while f.store.walFrames >= frames { try await invite() }
+        #expect(f.store.walFrames < frames)
+        #expect(f.store.checkpointCount >= 1)
     }
 }
