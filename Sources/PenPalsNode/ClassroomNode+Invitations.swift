@@ -141,16 +141,25 @@ extension ClassroomNode {
         settle(effects)
     }
 
-    public func invitations(_ query: InvitationQuery) async throws -> [Invitation] {
+    /// `query` as the store is once what is due at this moment has expired: one read
+    /// when nothing is due (a list is no write, and waits for none), else the expiry's
+    /// write and then the read.
+    func readExpired<T: Sendable>(_ query: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
+        let time = now()
+        let found = try await store.read { tx -> T? in try tx.anyDueForExpiry(now: time) ? nil : query(tx) }
+        if let found { return found }
         try await expireDue()
+        return try await store.read(query)
+    }
+
+    public func invitations(_ query: InvitationQuery) async throws -> [Invitation] {
         let localID = id
-        return try await store.read { try $0.invitations(query, localID: localID) }
+        return try await readExpired { try $0.invitations(query, localID: localID) }
     }
 
     public func meetings(all: Bool, page: ListPage = ListPage(limit: nil, before: nil)) async throws -> Paged<Meeting> {
-        try await expireDue()
         let time = now()
-        return try await store.read { try $0.meetings(notEndedBy: all ? nil : time, page: page) }
+        return try await readExpired { try $0.meetings(notEndedBy: all ? nil : time, page: page) }
     }
 
     public func meeting(_ id: UUID) async throws -> Meeting? {

@@ -237,9 +237,8 @@ extension ClassroomNode {
 
     /// Invitations with their meetings, read in one transaction.
     func invitationViews(_ query: PenPalsStore.InvitationQuery, page: ListPage = ListPage(limit: nil, before: nil)) async throws -> Paged<InvitationView> {
-        try await expireDue()
         let localID = id
-        let (rows, next) = try await store.read { tx in
+        let (rows, next) = try await readExpired { tx in
             let found = try tx.invitations(query, localID: localID, page: page)
             return (try found.items.map { ($0, try tx.meeting(forInvitation: $0.id)) }, found.next)
         }

@@ -68,25 +68,39 @@ extension StoreTransaction {
     /// One page of `invitations(_:localID:)`, newest first, ties by id ascending; a
     /// page goes on after its `before` wherever that invitation stands now.
     public func invitations(_ query: InvitationQuery, localID: NodeID, page: ListPage) throws -> Paged<Invitation> {
-        var request = InvitationRecord.all()
+        // SQL of a few shapes (box, statuses, page), each prepared once per connection: a
+        // list is read on every look at the dashboard, and the query interface builds and
+        // prepares its statement anew each time (see the commit that made this).
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
         if let before = page.before {
             let key = before.lowercasedString
-            guard let created = try Double.fetchOne(db, sql: "SELECT created_at FROM invitation WHERE id = ?", arguments: [key]) else {
+            guard let created = try Double.fetchOne(db.cachedStatement(sql: "SELECT created_at FROM invitation WHERE id = ?"),
+                                                    arguments: [key]) else {
                 throw StoreError.unknownListItem(key)
             }
-            request = request.filter(Column("created_at") < created || (Column("created_at") == created && Column("id") > key))
+            conditions.append("(created_at < ? OR (created_at = ? AND id > ?))")
+            arguments += [created, created, key]
         }
         switch query.box {
-        case .received: request = request.filter(Column("receiver_id") == localID.rawValue)
-        case .sent: request = request.filter(Column("sender_id") == localID.rawValue)
+        case .received: conditions.append("receiver_id = ?"); arguments += [localID.rawValue]
+        case .sent: conditions.append("sender_id = ?"); arguments += [localID.rawValue]
         case .all: break
         }
         if let statuses = query.statuses {
-            request = request.filter(statuses.map(\.rawValue).contains(Column("status")))
+            let names = statuses.map(\.rawValue).sorted()
+            conditions.append("status IN (\(names.map { _ in "?" }.joined(separator: ", ")))")
+            arguments += StatementArguments(names)
         }
-        request = request.order(Column("created_at").desc, Column("id").asc)
-        if let limit = page.limit { request = request.limit(limit + 1) }
-        return try Self.paged(request.fetchAll(db).map { try $0.domain() }, limit: page.limit, id: \.id)
+        var sql = "SELECT * FROM invitation"
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+        sql += " ORDER BY created_at DESC, id ASC"
+        if let limit = page.limit {
+            sql += " LIMIT ?"
+            arguments += [limit + 1]
+        }
+        let found = try InvitationRecord.fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
+        return try Self.paged(found.map { try $0.domain() }, limit: page.limit, id: \.id)
     }
 
     /// The first `limit` of `items` (one more was read to know whether any follows).
@@ -101,11 +115,33 @@ extension StoreTransaction {
     /// past that (`InvitationStatus.expiringAtStart`/`expiringAtEnd`; the rule that
     /// decides is `InvitationMachine.expire`).
     public func dueForExpiry(now: Date) throws -> [Invitation] {
+        try Self.due(at: now).fetchAll(db).map { try $0.domain() }
+    }
+
+    /// Whether any invitation is `dueForExpiry(now:)`.
+    public func anyDueForExpiry(now: Date) throws -> Bool {
+        // Asked before every list: one statement, prepared once per connection.
+        let t = now.timeIntervalSince1970
+        return try Bool.fetchOne(db.cachedStatement(sql: Self.anyDueSQL), arguments: [t, t]) ?? false
+    }
+
+    private static let anyDueSQL: String = {
+        func names(_ statuses: Set<InvitationStatus>) -> String {
+            statuses.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
+        }
+        return """
+            SELECT EXISTS (SELECT 1 FROM invitation
+              WHERE (status IN (\(names(InvitationStatus.expiringAtStart))) AND start_time <= ?)
+                 OR (status IN (\(names(InvitationStatus.expiringAtEnd))) AND end_time <= ?))
+            """
+    }()
+
+    private static func due(at now: Date) -> QueryInterfaceRequest<InvitationRecord> {
         let t = now.timeIntervalSince1970
         let status = Column("status")
         let atStart = InvitationStatus.expiringAtStart.map(\.rawValue).contains(status) && Column("start_time") <= t
         let atEnd = InvitationStatus.expiringAtEnd.map(\.rawValue).contains(status) && Column("end_time") <= t
-        return try InvitationRecord.filter(atStart || atEnd).fetchAll(db).map { try $0.domain() }
+        return InvitationRecord.filter(atStart || atEnd)
     }
 
     /// When the next invitation falls due for expiry (the soonest start of one that
@@ -138,7 +174,8 @@ extension StoreTransaction {
     }
 
     public func meeting(forInvitation id: UUID) throws -> Meeting? {
-        try MeetingRecord.filter(Column("invitation_id") == id.lowercasedString).fetchOne(db).map(domain)
+        try MeetingRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM meeting WHERE invitation_id = ?"),
+                                   arguments: [id.lowercasedString]).map(domain)
     }
 
     /// Meetings soonest first: those not yet over at `now`, or all of them.
@@ -177,7 +214,7 @@ extension StoreTransaction {
     private func domain(_ record: MeetingRecord) throws -> Meeting {
         guard let id = UUID.parse(record.id), let invitationID = UUID.parse(record.invitationID),
               let creator = NodeID(record.creatorID) else { throw StoreError.corrupt("meeting \(record.id)") }
-        let participants = try String.fetchAll(db, sql: "SELECT node_id FROM participant WHERE meeting_id = ? ORDER BY rowid",
+        let participants = try String.fetchAll(db.cachedStatement(sql: "SELECT node_id FROM participant WHERE meeting_id = ? ORDER BY rowid"),
                                                arguments: [record.id]).compactMap(NodeID.init)
         return Meeting(id: id, invitationID: invitationID, title: record.title,
                        startTime: Date(timeIntervalSince1970: record.startTime), endTime: Date(timeIntervalSince1970: record.endTime),
