@@ -50,6 +50,11 @@ public final class NodeStore: Sendable {
         try Self.migrator.migrate(pool)
         self.checkpointer = Checkpointer(path: path, frames: frames)
         self.path = path
+        // A store starts as one given back: what opening read (the schema, the
+        // migrations) is dropped, and a first look at the classroom (its status) keeps
+        // nothing either. A thousand classrooms' first statuses at launch otherwise hold
+        // a page cache each until the first idle sweep (see the commit that made this).
+        releaseMemory()
     }
 
     /// A new database with the current schema, in WAL mode, as file bytes: a classroom's
@@ -165,13 +170,14 @@ public final class NodeStore: Sendable {
     /// reader: a classroom that does one thing at a time, as most do, keeps one connection)
     /// and when the store gave its memory back (`releaseMemory`), so that a look at an
     /// idle classroom (its status, say) does not open a reader it keeps until the next
-    /// sweep; beside a write or another read, on a reader connection, opened as needed.
+    /// sweep (and what that first read brought into the cache is given back too); beside
+    /// a write or another read, on a reader connection, opened as needed.
     public func read<T: Sendable>(_ query: @Sendable (StoreTransaction) throws -> T) async throws -> T {
         let released = isReleased
         lastUse.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
         let others = inProgress.add(1, ordering: .relaxed).oldValue
         defer { inProgress.subtract(1, ordering: .relaxed) }
-        if released || others == 0, writer is DatabasePool { return try await readOnWriter(query, thenRelease: false) }
+        if released || others == 0, writer is DatabasePool { return try await readOnWriter(query, thenRelease: released) }
         let known = self.known
         return try await writer.read { db in try query(StoreTransaction(db: db, known: known, writable: false)) }
     }

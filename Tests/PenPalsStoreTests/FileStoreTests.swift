@@ -56,6 +56,8 @@ struct FileStoreTests {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = try NodeStore(path: directory.appendingPathComponent("node.sqlite").path)
+        // A store starts given back: what opening it read is not kept.
+        #expect(!store.releaseMemoryIfIdle(for: .zero), "a new store was not given back")
         let peer = NodeKey.generate().id
         try await store.write { try $0.upsertPeer(id: peer, name: "b", displayName: "B", url: "http://127.0.0.1:9") }
         // A read with nothing else in progress is on the writer's connection: no reader opens.
