@@ -115,34 +115,26 @@ extension StoreTransaction {
     /// past that (`InvitationStatus.expiringAtStart`/`expiringAtEnd`; the rule that
     /// decides is `InvitationMachine.expire`).
     public func dueForExpiry(now: Date) throws -> [Invitation] {
-        try Self.due(at: now).fetchAll(db).map { try $0.domain() }
-    }
-
-    /// Whether any invitation is `dueForExpiry(now:)`.
-    public func anyDueForExpiry(now: Date) throws -> Bool {
-        // Asked before every list: one statement, prepared once per connection.
         let t = now.timeIntervalSince1970
-        return try Bool.fetchOne(db.cachedStatement(sql: Self.anyDueSQL), arguments: [t, t]) ?? false
+        return try InvitationRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM invitation WHERE \(Self.dueCondition)"),
+                                             arguments: [t, t]).map { try $0.domain() }
     }
 
-    private static let anyDueSQL: String = {
+    /// Whether any invitation is `dueForExpiry(now:)`: asked before every list.
+    public func anyDueForExpiry(now: Date) throws -> Bool {
+        let t = now.timeIntervalSince1970
+        return try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM invitation WHERE \(Self.dueCondition))"),
+                                 arguments: [t, t]) ?? false
+    }
+
+    /// The condition of `dueForExpiry`, with `now` bound twice (prepared once per connection).
+    private static let dueCondition: String = {
         func names(_ statuses: Set<InvitationStatus>) -> String {
             statuses.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
         }
-        return """
-            SELECT EXISTS (SELECT 1 FROM invitation
-              WHERE (status IN (\(names(InvitationStatus.expiringAtStart))) AND start_time <= ?)
-                 OR (status IN (\(names(InvitationStatus.expiringAtEnd))) AND end_time <= ?))
-            """
+        return "(status IN (\(names(InvitationStatus.expiringAtStart))) AND start_time <= ?)"
+            + " OR (status IN (\(names(InvitationStatus.expiringAtEnd))) AND end_time <= ?)"
     }()
-
-    private static func due(at now: Date) -> QueryInterfaceRequest<InvitationRecord> {
-        let t = now.timeIntervalSince1970
-        let status = Column("status")
-        let atStart = InvitationStatus.expiringAtStart.map(\.rawValue).contains(status) && Column("start_time") <= t
-        let atEnd = InvitationStatus.expiringAtEnd.map(\.rawValue).contains(status) && Column("end_time") <= t
-        return InvitationRecord.filter(atStart || atEnd)
-    }
 
     /// When the next invitation falls due for expiry (the soonest start of one that
     /// expires at its start, or end of one that expires at its end); nil when none can.
