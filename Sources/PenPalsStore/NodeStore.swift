@@ -122,11 +122,11 @@ public final class NodeStore: Sendable {
         return result
     }
 
-    /// Background checkpoints run so far (none for a store in memory).
-    public var checkpointCount: Int { checkpointer?.runs.load(ordering: .relaxed) ?? 0 }
+    /// Background checkpoints run so far (none for a store in memory); for the tests.
+    var checkpointCount: Int { checkpointer?.runs.load(ordering: .relaxed) ?? 0 }
 
     /// Frames in the WAL after the last commit (0 in memory).
-    public var walFrames: Int { checkpointer?.walFrames ?? 0 }
+    var walFrames: Int { checkpointer?.walFrames ?? 0 }
 
     /// Write transactions made so far: fewer than the writes when they shared commits.
     public var transactionCount: Int { commits.transactions.load(ordering: .relaxed) }
