@@ -66,10 +66,10 @@ public struct NodeService: Service, CustomStringConvertible {
         @Sendable func closeChanges() { for slot in slots { slot.openNode?.changes.close() } }
         defer { closeChanges() }
         let idle = idleTimeout.components
-        let server = HTTPServerBuilder.http1(configuration: .init(
+        let http = HTTPServerBuilder.http1(configuration: .init(
             idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000)))
-        let configuration = ApplicationConfiguration(address: .hostname(host, port: port), serverName: "PenPals",
-                                                     availableConnectionsDelegate: MaximumAvailableConnections(maxConnections))
+        let configuration = ServerConfiguration(address: .hostname(host, port: port), serverName: "PenPals",
+                                                availableConnectionsDelegate: MaximumAvailableConnections(maxConnections))
         let running: @Sendable (any Channel) async -> Void = { channel in await onRunning(channel.localAddress?.port ?? 0) }
         let dispatcher: PathDispatcher
         if slots.count == 1 {
@@ -82,15 +82,15 @@ public struct NodeService: Service, CustomStringConvertible {
             dispatcher = PathDispatcher(Dictionary(slots.map { ($0.pathPrefix, NodeResponder(slot: $0, root: $0.pathPrefix)) },
                                                    uniquingKeysWith: { first, _ in first }))
         }
-        let app = Application(responder: dispatcher, server: server, configuration: configuration,
-                              onServerRunning: running, logger: logger)
+        let server = try HTTPServer.service(responder: dispatcher, server: http, configuration: configuration,
+                                            logger: logger, onServerRunning: running)
         // Dashboard event streams never end by themselves: on shutdown they are ended
         // cleanly (the browser sees the stream close) rather than left to cancellation.
         // The server drains its requests in flight; background work stops alongside it.
         let background = background
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Bool.self) { group in
-                group.addTask { try await app.run(); return true }
+                group.addTask { try await server.run(); return true }
                 if background {
                     for slot in slots {
                         group.addTask {

@@ -53,6 +53,18 @@ struct SharedListenerTests {
             #expect(status.object["node_id"] as? String == member.key.id.rawValue)
             #expect(try await api(member, "GET", "/api/status", as: members[1 - index]).status == 401)
         }
+        // Every answer carries the server's name and the date, which no timer keeps:
+        // it is formatted for the second the answer is made in.
+        let before = Date().timeIntervalSince1970.rounded(.down)
+        let answer = try await api(members[0], "GET", "/api/status")
+        let after = Date().timeIntervalSince1970.rounded(.down)
+        #expect(answer.header("Server") == "PenPals")
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        let date = try #require(answer.header("Date").flatMap(formatter.date(from:)))
+        #expect((before...after).contains(date.timeIntervalSince1970))
         // Nothing answers outside the nodes' paths.
         #expect(try await HTTP.send("GET", base + "/api/status").status == 404)
         #expect(try await HTTP.send("GET", base + "/lincoln/api/status").status == 404)
@@ -88,6 +100,12 @@ struct SharedListenerTests {
                                             body: Data(#"{"events":[]}"#.utf8))
         #expect(peerRoute.status == 400)
         #expect(peerRoute.errorCode == "no_events")
+    }
+
+    @Test func theDateHeaderIsRFC9110sFormOfTheSecond() {
+        #expect(HTTPDate.text(for: Date(timeIntervalSince1970: 0)) == "Thu, 01 Jan 1970 00:00:00 GMT")
+        #expect(HTTPDate.text(for: Date(timeIntervalSince1970: 1_796_676_798.75)) == "Mon, 07 Dec 2026 20:53:18 GMT")
+        #expect(HTTPDate.text(for: Date(timeIntervalSince1970: 1_796_676_799)) == "Mon, 07 Dec 2026 20:53:19 GMT")
     }
 
     @Test func aNodeAloneOnItsAddressAnswersAtTheRootAndUnderItsPath() async throws {
