@@ -63,6 +63,9 @@ public struct JSONWriter {
 
     /// A value written before (by a `JSONWriter`), appended as it is.
     public mutating func written(_ value: [UInt8]) { bytes.append(contentsOf: value) }
+    public mutating func written(_ value: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: value) }
+    /// Makes room for `count` more bytes at once (an answer known to be large).
+    public mutating func reserve(_ count: Int) { bytes.reserveCapacity(bytes.count + count) }
 
     public mutating func integer(_ value: Int) { bytes.append(contentsOf: String(value).utf8) }
     public mutating func bool(_ value: Bool) { bytes.append(contentsOf: (value ? "true" : "false").utf8) }

@@ -26,8 +26,8 @@ extension ClassroomNode {
     /// of what its outbox holds and a sync where the last run left a gap.
     func startChannels() async {
         // (A pair its host's digests cover is reconciled by the host's first digest.)
-        for peer in directory.orderedPeers where !transport.runsHere(peer.classroom.id) && !transport.syncsByDigest(peer.classroom) {
-            wantSync(peer.classroom.id)
+        for peer in transport.remotePeers(of: self) where !transport.syncsByDigest(peer) {
+            wantSync(peer.id)
         }
         do {
             for channel in try await store.backgroundRead({ try $0.channelsToResume() }) where transport.runsHere(channel.peer) {

@@ -34,13 +34,41 @@ public final class Roster: Sendable {
         for classroom in classrooms { byID[classroom.id] = classroom }
         self.byID = byID
         self.ordered = byID.values.sorted { $0.name < $1.name }
+        position = Dictionary(uniqueKeysWithValues: ordered.enumerated().map { ($1.id, $0) })
         untouchedStatus = ordered.map(StatusView.Peer.untouched)
+        var bytes: [UInt8] = []
+        untouchedRanges = untouchedStatus.map { peer in
+            let start = bytes.count
+            bytes += peer.written ?? []
+            return start..<bytes.count
+        }
+        untouchedBytes = bytes
     }
+
+    /// `untouchedStatus` as written, one after the other (`untouchedRanges[i]` is entry
+    /// i's): a status copies bytes from here rather than copying entries.
+    let untouchedBytes: [UInt8]
+    let untouchedRanges: [Range<Int>]
+
+    /// Each classroom's place in `ordered`.
+    let position: [NodeID: Int]
 
     /// Each of `ordered`'s entry in a status while its pair has no counters and no
     /// contact, written once for all the nodes of the file (a status of one of a
     /// thousand classrooms is mostly these; see the commit that made them).
     let untouchedStatus: [StatusView.Peer]
+
+    /// The classrooms of no node of a host (by name), made once for the host whose
+    /// `hostKey` asks (every classroom of a thousand-classroom host asks the same).
+    func classrooms(notIn hosted: Set<NodeID>, hostKey: Int) -> [Classroom] {
+        if let made = elsewhere.withLock({ $0 }), made.hostKey == hostKey { return made.classrooms }
+        var found: [Classroom] = []
+        for index in ordered.indices where !hosted.contains(ordered[index].id) { found.append(ordered[index]) }
+        elsewhere.withLock { $0 = (hostKey, found) }
+        return found
+    }
+
+    private let elsewhere = Mutex<(hostKey: Int, classrooms: [Classroom])?>(nil)
 }
 
 /// Who this node is and whom it trusts (everyone of its roster but itself), with a
@@ -56,10 +84,14 @@ final class Directory: Sendable {
     private let roster: Roster
     private let ciphers = Mutex<[NodeID: ChannelCipher]>([:])
 
+    /// This node's place in the roster's order (nil when the roster does not hold it).
+    private let localIndex: Int?
+
     init(local: Classroom, key: NodeKey, roster: Roster) {
         self.local = local
         self.key = key
         self.roster = roster
+        localIndex = roster.position[local.id]
     }
 
     /// A trusted peer by node id.
@@ -73,9 +105,24 @@ final class Directory: Sendable {
     /// How many peers this node has.
     var peerCount: Int { roster.byID[local.id] == nil ? roster.ordered.count : roster.ordered.count - 1 }
 
-    /// Every peer by name, with its status entry for a pair never talked to.
-    var orderedPeersWithUntouchedStatus: some Sequence<(Classroom, StatusView.Peer)> {
-        zip(roster.ordered, roster.untouchedStatus).lazy.filter { [local] in $0.0.id != local.id }
+    /// The roster as a status lists it: every classroom by name with its entry for a
+    /// pair never talked to, and this node's own place, to be left out.
+    struct StatusRoster {
+        fileprivate let roster: Roster
+        let localIndex: Int?
+        var shared: StatusView.Shared {
+            StatusView.Shared(peers: roster.untouchedStatus, bytes: roster.untouchedBytes, ranges: roster.untouchedRanges)
+        }
+        var count: Int { roster.ordered.count }
+        func index(of id: NodeID) -> Int? { roster.position[id] }
+        func classroom(at index: Int) -> Classroom { roster.ordered[index] }
+    }
+
+    var statusRoster: StatusRoster { StatusRoster(roster: roster, localIndex: localIndex) }
+
+    /// The peers of no node of the host that `hostKey` names (`hosted`: its nodes).
+    func peers(notIn hosted: Set<NodeID>, hostKey: Int) -> [Classroom] {
+        roster.classrooms(notIn: hosted, hostKey: hostKey).filter { $0.id != local.id }
     }
 
     /// The peers that `include` picks, by name.

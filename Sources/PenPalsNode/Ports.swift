@@ -19,6 +19,8 @@ public protocol PeerTransport: Sendable {
     /// Whether the pair with `peer` is reconciled by its host's digests rather than by
     /// a sync of its own every `sync_interval` (docs/protocol.md §12).
     func syncsByDigest(_ peer: Classroom) -> Bool
+    /// The peers of `node` that do not run in this process, by name.
+    func remotePeers(of node: ClassroomNode) -> [Classroom]
 }
 
 extension PeerTransport {
@@ -27,6 +29,7 @@ extension PeerTransport {
         throw PeerFailure.refused(status: 404, message: "No route \(path) on this transport.")
     }
     public func syncsByDigest(_ peer: Classroom) -> Bool { false }
+    public func remotePeers(of node: ClassroomNode) -> [Classroom] { node.directory.peers { !runsHere($0.id) } }
 }
 
 /// Why a peer could not be reached or believed: what every `PeerTransport` throws,

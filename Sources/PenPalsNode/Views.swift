@@ -160,17 +160,61 @@ struct StatusView: Encodable {
         }
     }
 
+    /// A peer's entry: the roster's shared entry of a pair never talked to (by its
+    /// index in `shared`), or one of this node's own. A status of one of a thousand
+    /// classrooms is mostly shared entries; copying each cost more than writing it.
+    enum Entry {
+        case shared(Int)
+        case own(Peer)
+    }
+
     var name: String
     var displayName: String
     var nodeID: String
     var url: String
     var timezone: String
-    var peers: [Peer]
+    /// The entries that `.shared` points into, and the bytes each is written as.
+    struct Shared {
+        var peers: [Peer] = []
+        var bytes: [UInt8] = []
+        var ranges: [Range<Int>] = []
+    }
+
+    var entries: [Entry]
+    var shared: Shared
     var webex: Webex
+
+    init(name: String, displayName: String, nodeID: String, url: String, timezone: String,
+         entries: [Entry], shared: Shared = Shared(), webex: Webex) {
+        (self.name, self.displayName, self.nodeID, self.url, self.timezone) = (name, displayName, nodeID, url, timezone)
+        (self.entries, self.shared, self.webex) = (entries, shared, webex)
+    }
+
+    init(name: String, displayName: String, nodeID: String, url: String, timezone: String, peers: [Peer], webex: Webex) {
+        self.init(name: name, displayName: displayName, nodeID: nodeID, url: url, timezone: timezone,
+                  entries: peers.map(Entry.own), webex: webex)
+    }
+
+    /// Every peer's entry, in order.
+    var peers: [Peer] {
+        get { entries.map { entry in switch entry { case .shared(let index): shared.peers[index]; case .own(let peer): peer } } }
+        set { entries = newValue.map(Entry.own) }
+    }
 
     enum CodingKeys: String, CodingKey {
         case name, url, timezone, peers, webex
         case displayName = "display_name", nodeID = "node_id"
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(displayName, forKey: .displayName)
+        try c.encode(nodeID, forKey: .nodeID)
+        try c.encode(url, forKey: .url)
+        try c.encode(timezone, forKey: .timezone)
+        try c.encode(peers, forKey: .peers)
+        try c.encode(webex, forKey: .webex)
     }
 }
 
@@ -185,9 +229,15 @@ extension StatusView: JSONValueWritable {
         json.key("node_id"); json.string(nodeID)
         json.key("peers")
         json.beginArray()
-        for (index, peer) in peers.enumerated() {
-            if index > 0 { json.comma() }
-            peer.write(to: &json)
+        json.reserve(shared.bytes.count + 256 * max(1, entries.count - shared.ranges.count + 1))
+        shared.bytes.withUnsafeBufferPointer { bytes in
+            for index in entries.indices {
+                if index > 0 { json.comma() }
+                switch entries[index] {
+                case .shared(let at): json.written(UnsafeBufferPointer(rebasing: bytes[shared.ranges[at]]))
+                case .own(let peer): peer.write(to: &json)
+                }
+            }
         }
         json.endArray()
         json.key("timezone"); json.string(timezone)
@@ -248,7 +298,7 @@ extension ClassroomNode {
     func statusView() async throws -> StatusView {
         // Every trusted peer, with its pair's counters (zero for a peer never talked to,
         // which has no row yet), and any peer the store remembers beyond them.
-        var rows = Dictionary(try await store.read { try $0.peers() }.map { ($0.nodeID, $0) }, uniquingKeysWith: { first, _ in first })
+        let rows = try await store.read { try $0.peers() }
         let health = peerHealth.withLock { $0 }
         func entry(_ peer: PeerState, _ health: PeerHealth?) -> StatusView.Peer {
             StatusView.Peer(
@@ -257,31 +307,40 @@ extension ClassroomNode {
                 sent: peer.sent, applied: peer.applied, outbox: peer.outboxDepth,
                 nextRetry: health?.nextRetry.map(Timestamp.format))
         }
-        var peers: [StatusView.Peer] = []
-        peers.reserveCapacity(rows.count + directory.peerCount)
-        for (classroom, untouched) in directory.orderedPeersWithUntouchedStatus {
-            if let row = rows.removeValue(forKey: classroom.id.rawValue) {
-                peers.append(entry(row, health[classroom.id]))
-            } else if let known = health[classroom.id] {
-                peers.append(entry(.untouched(classroom.id, name: classroom.name, displayName: classroom.displayName,
-                                              url: untouched.url), known))
-            } else {
-                // A pair never talked to: the entry every node of the file shares.
-                peers.append(untouched)
+        // The peers with an entry of their own (a row or a reachability known), by their
+        // place in the roster; the rest share the roster's entry of a pair never talked to.
+        let roster = directory.statusRoster
+        var own: [Int: StatusView.Peer] = [:]
+        var beyond: [StatusView.Peer] = []
+        for row in rows {
+            guard let id = NodeID(row.nodeID), let index = roster.index(of: id), index != roster.localIndex else {
+                beyond.append(entry(row, NodeID(row.nodeID).flatMap { health[$0] }))
+                continue
             }
+            if own[index] == nil { own[index] = entry(row, health[id]) }
         }
-        if !rows.isEmpty {
-            peers += rows.values.map { entry($0, NodeID($0.nodeID).flatMap { health[$0] }) }
-            peers.sort { ($0.name, $0.nodeID) < ($1.name, $1.nodeID) }
+        for (id, known) in health {
+            guard let index = roster.index(of: id), index != roster.localIndex, own[index] == nil else { continue }
+            let classroom = roster.classroom(at: index)
+            own[index] = entry(.untouched(id, name: classroom.name, displayName: classroom.displayName,
+                                          url: roster.shared.peers[index].url), known)
+        }
+        var entries: [StatusView.Entry] = []
+        entries.reserveCapacity(roster.count + beyond.count)
+        for index in 0..<roster.count where index != roster.localIndex {
+            entries.append(own.isEmpty ? .shared(index) : own[index].map(StatusView.Entry.own) ?? .shared(index))
+        }
+        var view = StatusView(name: directory.local.name, displayName: directory.local.displayName, nodeID: id.rawValue,
+                              url: directory.local.url.absoluteString, timezone: settings.timezone.identifier,
+                              entries: entries, shared: roster.shared, webex: .init(configured: false, connected: false))
+        if !beyond.isEmpty {
+            view.peers = (view.peers + beyond).sorted { ($0.name, $0.nodeID) < ($1.name, $1.nodeID) }
         }
         let tokens = try await webex?.tokens.loadTokens()
         let webexProblem = webex == nil || tokens != nil ? nil : try await store.read { try $0.webexProblem() }
-        return StatusView(
-            name: directory.local.name, displayName: directory.local.displayName, nodeID: id.rawValue,
-            url: directory.local.url.absoluteString, timezone: settings.timezone.identifier,
-            peers: peers,
-            webex: .init(configured: webex != nil, connected: tokens != nil, expiresAt: tokens.map { Timestamp.format($0.expiresAt) },
-                         problem: webexProblem))
+        view.webex = .init(configured: webex != nil, connected: tokens != nil, expiresAt: tokens.map { Timestamp.format($0.expiresAt) },
+                           problem: webexProblem)
+        return view
     }
 
     func classroomViews() -> [ClassroomView] {

@@ -138,14 +138,20 @@ extension StoreTransaction {
 
     /// When the next invitation falls due for expiry (the soonest start of one that
     /// expires at its start, or end of one that expires at its end); nil when none can.
+    /// Read at every start of every classroom: one statement, prepared once per connection,
+    /// that needs no look at the schema (a store that gave its memory back lost that too).
     public func nextExpiry() throws -> Date? {
-        let status = Column("status")
-        let start = try InvitationRecord.filter(InvitationStatus.expiringAtStart.map(\.rawValue).contains(status))
-            .select(min(Column("start_time")), as: Double.self).fetchOne(db)
-        let end = try InvitationRecord.filter(InvitationStatus.expiringAtEnd.map(\.rawValue).contains(status))
-            .select(min(Column("end_time")), as: Double.self).fetchOne(db)
-        return [start, end].compactMap { $0 }.min().map(Date.init(timeIntervalSince1970:))
+        try Double.fetchOne(db.cachedStatement(sql: Self.nextExpirySQL)).map(Date.init(timeIntervalSince1970:))
     }
+
+    private static let nextExpirySQL: String = {
+        func names(_ statuses: Set<InvitationStatus>) -> String {
+            statuses.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
+        }
+        let start = names(InvitationStatus.expiringAtStart), end = names(InvitationStatus.expiringAtEnd)
+        return "SELECT MIN(CASE WHEN status IN (\(start)) THEN start_time ELSE end_time END) FROM invitation"
+            + " WHERE status IN (\(start)) OR status IN (\(end))"
+    }()
 
     // MARK: Meetings
 
@@ -225,10 +231,17 @@ extension StoreTransaction {
 
     /// Jobs still to run (pending, interrupted while creating, or deleting a cancelled meeting), soonest first.
     public func openJobs() throws -> [MeetingJob] {
-        try MeetingJobRecord.filter(MeetingJob.State.open.map(\.rawValue).contains(MeetingJobRecord.Columns.state))
-            .order(MeetingJobRecord.Columns.nextAttempt, Column.rowID)
-            .fetchAll(db).map { try $0.domain() }
+        try MeetingJobRecord.fetchAll(db.cachedStatement(sql: Self.openJobsSQL)).map { try $0.domain() }
     }
+
+    /// Read at every start and after every run of the jobs: prepared once per connection,
+    /// with no look at the schema.
+    private static let openJobsSQL: String = {
+        let open = MeetingJob.State.open.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
+        typealias Columns = MeetingJobRecord.Columns
+        return "SELECT * FROM \(MeetingJobRecord.databaseTableName) WHERE \(Columns.state.rawValue) IN (\(open))"
+            + " ORDER BY \(Columns.nextAttempt.rawValue), rowid"
+    }()
 
     // MARK: WebEx account
 

@@ -88,7 +88,8 @@ public struct StoreTransaction {
     }
 
     public func peers() throws -> [PeerState] {
-        try PeerState.order(Column("name")).fetchAll(db)
+        // Read for every status: prepared once per connection, with no look at the schema.
+        try PeerState.fetchAll(db.cachedStatement(sql: "SELECT * FROM peer ORDER BY name"))
     }
 
     public func recordContact(with peer: NodeID, at time: Date) throws {

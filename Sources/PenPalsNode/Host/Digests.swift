@@ -76,14 +76,6 @@ extension HostTransport {
         return parts.count
     }
 
-    /// The remote peers of `node` (those of no node of this process), made once per node.
-    private func remotePeers(of node: ClassroomNode) -> [Classroom] {
-        if let known = remoteByNode.withLock({ $0[node.id] }) { return known }
-        let peers = node.directory.peers { !runsHere($0.id) }
-        remoteByNode.withLock { $0[node.id] = peers }
-        return peers
-    }
-
     private func sendDigest(_ pairs: [(node: ClassroomNode, peer: Classroom)]) async {
         var counts: [NodeID: [String: PeerState]] = [:]
         for (node, _) in pairs where counts[node.id] == nil {

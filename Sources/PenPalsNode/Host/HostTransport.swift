@@ -17,7 +17,9 @@ public final class HostTransport: PeerTransport {
     let remote: any PeerTransport
     /// Digests to remote hosts (Digests.swift).
     let digests: DigestState
-    let remoteByNode = Mutex<[NodeID: [Classroom]]>([:])
+    /// Names this host to the rosters that keep its remote classrooms (`Roster.classrooms(notIn:hostKey:)`).
+    private let hostKey = HostTransport.hostKeys.add(1, ordering: .relaxed).newValue
+    private static let hostKeys = Atomic<Int>(0)
 
     /// - Parameters:
     ///   - nodes: the ids of every node this process runs.
@@ -55,6 +57,12 @@ public final class HostTransport: PeerTransport {
 
     public func runsHere(_ peer: NodeID) -> Bool {
         coHosted.contains(peer)
+    }
+
+    /// The peers of `node` that no node of this process is, found once for the whole
+    /// roster (a district of a thousand classrooms would otherwise look at a million pairs).
+    public func remotePeers(of node: ClassroomNode) -> [Classroom] {
+        node.directory.peers(notIn: coHosted, hostKey: hostKey)
     }
 
     /// How many requests to `path` were handed to a node of this process.
