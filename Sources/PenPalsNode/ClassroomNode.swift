@@ -114,6 +114,8 @@ public final class ClassroomNode: Sendable {
     /// Events of pushed batches taken as repeats of stored ones, unverified (for the tests).
     let repeatsSkipped = Atomic<Int>(0)
     let changes = ChangeFeed()
+    /// Requests of peers being read now (`ConcurrencyLimitMiddleware`: at most `settings.peerRequestsAtOnce`).
+    let peerRequestsInFlight = SharedCounter()
 
     public var id: NodeID { settings.key.id }
 

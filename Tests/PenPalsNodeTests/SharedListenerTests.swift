@@ -17,19 +17,22 @@ struct SharedListenerTests {
         }
     }
 
-    @Test func eachNodeAnswersEveryRouteUnderItsPathAndNothingOfAnother() async throws {
+    /// Serves `members` as co-hosted classrooms on one free loopback port, each under
+    /// its path, while `body` runs with that port.
+    static func withSharedListener(_ members: [Member], configure: (inout NodeSettings) -> Void = { _ in },
+                                   _ body: (Int) async throws -> Void) async throws {
         let port = try freePort()
-        let members = [Member(path: "/lincoln/room-12"), Member(path: "/lincoln/room-14")]
         let roster = Roster(members.map { $0.classroom(port: port) })
         let host = NodeHost(nodes: members.map(\.key.id))
         var logger = Logger(label: "shared")
         logger.logLevel = .critical
         var nodes: [ClassroomNode] = []
         for member in members {
-            let node = try await ClassroomNode.open(
-                settings: NodeSettings(local: member.classroom(port: port), key: member.key, apiToken: member.token, timezone: .gmt,
-                                       roster: roster, webex: nil),
-                store: try NodeStore(), logger: logger, transport: host.transport, timers: host.timers)
+            var settings = NodeSettings(local: member.classroom(port: port), key: member.key, apiToken: member.token, timezone: .gmt,
+                                        roster: roster, webex: nil)
+            configure(&settings)
+            let node = try await ClassroomNode.open(settings: settings, store: try NodeStore(), logger: logger,
+                                                    transport: host.transport, timers: host.timers)
             host.transport.register(node)
             nodes.append(node)
         }
@@ -39,6 +42,16 @@ struct SharedListenerTests {
         defer { server.cancel(); timers.cancel() }
         var iterator = started.makeAsyncIterator()
         _ = await iterator.next()
+        try await body(port)
+    }
+
+    @Test func eachNodeAnswersEveryRouteUnderItsPathAndNothingOfAnother() async throws {
+        let members = [Member(path: "/lincoln/room-12"), Member(path: "/lincoln/room-14")]
+        try await Self.withSharedListener(members) { port in try await everyRouteUnderItsPath(members, port: port) }
+    }
+
+    /// The checks of `eachNodeAnswersEveryRouteUnderItsPathAndNothingOfAnother`, with the listener running.
+    private func everyRouteUnderItsPath(_ members: [Member], port: Int) async throws {
         let base = "http://127.0.0.1:\(port)"
         func api(_ member: Member, _ method: String, _ path: String, as other: Member? = nil, json: [String: Any]? = nil) async throws -> HTTPAnswer {
             var headers = ["Authorization": "Bearer \((other ?? member).token)"]
@@ -97,6 +110,28 @@ struct SharedListenerTests {
                                             body: Data(#"{"events":[]}"#.utf8))
         #expect(peerRoute.status == 400)
         #expect(peerRoute.errorCode == "no_events")
+    }
+
+    @Test func peerRequestsAreCountedForEachClassroomOfTheListener() async throws {
+        let members = [Member(path: "/d/room-1"), Member(path: "/d/room-2")]
+        try await Self.withSharedListener(members, configure: {
+            $0.peerRequestsAtOnce = 2
+            $0.bodyTimeout = .seconds(2)
+        }) { port in
+            let base = "http://127.0.0.1:\(port)"
+            // Two peer requests to room-1 whose bodies never come hold all its places...
+            let head = "POST /d/room-1/p2p/v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"
+            let slow = try (0..<2).map { _ in try SlowClientTests.RawConnection(port: port, sending: head) }
+            try await eventually("room-1 turns a third peer request away as busy", timeout: .seconds(1)) {
+                let answer = try await BadInputTests.post(Data(#"{"events":[]}"#.utf8), to: base + "/d/room-1")
+                return answer.status == 503 && answer.errorCode == "busy"
+            }
+            // ...and none of room-2's, which shares the listener (and the routes) but not the count.
+            let other = try await BadInputTests.post(Data(#"{"events":[]}"#.utf8), to: base + "/d/room-2")
+            #expect(other.status == 400)
+            #expect(other.errorCode == "no_events")
+            _ = slow
+        }
     }
 
     @Test func theDateHeaderIsRFC9110sFormOfTheSecond() {

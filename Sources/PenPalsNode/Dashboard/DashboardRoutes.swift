@@ -8,13 +8,11 @@ import PenPalsCore
 /// `/?token=…` (the link `penpals serve` prints) sets the session cookie and
 /// redirects at once, so the token leaves the address bar and the history.
 struct DashboardRoutes {
-    let node: ClassroomNode
     let assets: DashboardAssets
-    /// The path the node's routes are mounted at ("" at the root).
-    let root: String
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/") { request, _ in
+    func register(on router: Router<NodeRequestContext>) {
+        router.get("/") { request, context in
+            let (node, root) = (context.node, context.root)
             let token = node.settings.apiToken
             if let given = request.uri.queryParameters.get("token") {
                 guard SecretCompare.equal(String(given), token) else {
@@ -59,23 +57,22 @@ struct DashboardRoutes {
 
 /// `/api/session` and `/api/events`: what the dashboard needs beyond the API the command line uses.
 struct DashboardAPIRoutes {
-    let node: ClassroomNode
-
-    func register(on api: RouterGroup<BasicRequestContext>) {
-        api.get("session") { _, _ in
+    func register(on api: RouterGroup<NodeRequestContext>) {
+        api.get("session") { _, context in
+            let node = context.node
             struct Body: Encodable {
                 var csrfToken: String
                 enum CodingKeys: String, CodingKey { case csrfToken = "csrf_token" }
             }
             return JSONResponse.make(Body(csrfToken: DashboardSession.csrfValue(for: node.settings.apiToken)))
         }
-        api.get("events") { _, _ in eventStream() }
+        api.get("events") { _, context in Self.eventStream(of: context.node) }
     }
 
     /// Server-Sent Events: `event: change` with `{"kind", "invitations"}` after every
     /// committed change the dashboard shows, a comment as heartbeat, and the end of
     /// the stream when the node shuts down.
-    func eventStream() -> Response {
+    static func eventStream(of node: ClassroomNode) -> Response {
         let changes = node.changes.subscribe()
         let heartbeat = node.settings.eventHeartbeat
         var headers = HTTPFields()

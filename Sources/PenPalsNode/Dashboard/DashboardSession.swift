@@ -65,14 +65,14 @@ enum DashboardSession {
 /// browser names an `Origin`, come from the node's own origin. Requests with the
 /// API token as bearer (the command line, scripts) are not affected. Runs after
 /// `TokenAuthMiddleware`, so the request is known to be signed in one way or the other.
-struct CSRFMiddleware<Context: RequestContext>: RouterMiddleware {
-    let token: String
-    /// The node's `url`, whose origin the dashboard is served from.
-    let nodeURL: URL
+/// The dashboard is served from the origin of the node's `url`.
+struct CSRFMiddleware: RouterMiddleware {
+    typealias Context = NodeRequestContext
 
     static func isSafe(_ method: HTTPRequest.Method) -> Bool { [.get, .head, .options].contains(method) }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let token = context.node.settings.apiToken, nodeURL = context.node.directory.local.url
         if Self.isSafe(request.method) || DashboardSession.hasBearer(request, token: token) {
             return try await next(request, context)
         }

@@ -7,13 +7,14 @@ import PenPalsStore
 import Synchronization
 
 /// Turns every error into the contract's JSON error body with the right status.
-struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    let logger: Logger
+struct JSONErrorMiddleware: RouterMiddleware {
+    typealias Context = NodeRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch {
+            let logger = context.node.logger
             if let answer = APIError.domain(error, logger: logger) { throw answer }
             switch error {
             case is NIOTooManyBytesError:
@@ -58,11 +59,11 @@ extension APIError {
 }
 
 /// Lets a request through with the node's API token as bearer, or the dashboard's session cookie.
-struct TokenAuthMiddleware<Context: RequestContext>: RouterMiddleware {
-    let token: String
+struct TokenAuthMiddleware: RouterMiddleware {
+    typealias Context = NodeRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard Self.isAuthorised(request, token: token) else { throw APIError.unauthorized }
+        guard Self.isAuthorised(request, token: context.node.settings.apiToken) else { throw APIError.unauthorized }
         return try await next(request, context)
     }
 
@@ -80,15 +81,15 @@ struct TokenAuthMiddleware<Context: RequestContext>: RouterMiddleware {
 /// A path or method under `/api` that no route has is 401 without a credential, as
 /// every `/api` request is, and 404 with one. (The group's sign-in runs only for the
 /// routes Hummingbird matched; its not-found answer passes through here.)
-struct UnknownAPIPathMiddleware<Context: RequestContext>: RouterMiddleware {
-    let token: String
+struct UnknownAPIPathMiddleware: RouterMiddleware {
+    typealias Context = NodeRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound || error.status == .methodNotAllowed {
             let path = request.uri.path
-            if path == "/api" || path.hasPrefix("/api/"), !TokenAuthMiddleware<Context>.isAuthorised(request, token: token) {
+            if path == "/api" || path.hasPrefix("/api/"), !TokenAuthMiddleware.isAuthorised(request, token: context.node.settings.apiToken) {
                 throw APIError.unauthorized
             }
             throw error
@@ -99,12 +100,13 @@ struct UnknownAPIPathMiddleware<Context: RequestContext>: RouterMiddleware {
 /// At most `limit` peer requests at once, each reading up to 1 MiB before its
 /// signatures can be checked: what unauthenticated clients can make the node
 /// hold is `limit` MiB, not a MiB for every connection. Beyond, 503 at once (a
-/// peer retries with backoff), so no request waits behind a slow sender.
-struct ConcurrencyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
-    let limit: Int
-    let inFlight = SharedCounter()
+/// peer retries with backoff), so no request waits behind a slow sender. Counted
+/// for each classroom (`ClassroomNode.peerRequestsInFlight`).
+struct ConcurrencyLimitMiddleware: RouterMiddleware {
+    typealias Context = NodeRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let limit = context.node.settings.peerRequestsAtOnce, inFlight = context.node.peerRequestsInFlight
         guard inFlight.enter(limit: limit) else {
             throw APIError(.serviceUnavailable, "busy", "The node is reading \(limit) requests from peers; try again shortly.")
         }
@@ -113,7 +115,7 @@ struct ConcurrencyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// A count shared by the requests of one route group.
+/// A count shared by the requests of one classroom's route group.
 final class SharedCounter: Sendable {
     private let count = Atomic<Int>(0)
 

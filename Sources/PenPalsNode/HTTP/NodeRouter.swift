@@ -3,45 +3,47 @@ public import Hummingbird
 import PenPalsCore
 import PenPalsStore
 
-/// The node's HTTP surface: the local API under `/api` (token), the WebEx OAuth
-/// pages under `/webex`, the node-to-node protocol under `/p2p/v1`, and the dashboard at `/`;
-/// `root` is where a `PathDispatcher` mounts them when the node shares its listen
-/// address with others (its url path: redirects, pages and the session cookie say so).
-public func buildRouter(for node: ClassroomNode, mountedAt root: String = "") -> Router<BasicRequestContext> {
-    let router = Router(context: BasicRequestContext.self)
+/// The HTTP surface of every classroom of the process: the local API under `/api`
+/// (token), the WebEx OAuth pages under `/webex`, the node-to-node protocol under
+/// `/p2p/v1`, and the dashboard at `/`. Each request carries its classroom (and where
+/// its routes are mounted) in its `NodeRequestContext`.
+func buildRouter() -> Router<NodeRequestContext> {
+    let router = Router(context: NodeRequestContext.self)
     router.add(middleware: SecurityHeadersMiddleware())
-    router.add(middleware: JSONErrorMiddleware(logger: node.logger))
-    router.add(middleware: UnknownAPIPathMiddleware(token: node.settings.apiToken))
+    router.add(middleware: JSONErrorMiddleware())
+    router.add(middleware: UnknownAPIPathMiddleware())
     let api = router.group("api")
-        .add(middleware: TokenAuthMiddleware(token: node.settings.apiToken))
-        .add(middleware: CSRFMiddleware(token: node.settings.apiToken, nodeURL: node.directory.local.url))
+        .add(middleware: TokenAuthMiddleware())
+        .add(middleware: CSRFMiddleware())
         .add(middleware: DeclaredBodyLimitMiddleware(limit: 1 << 20))
-    APIRoutes(node: node).register(on: api)
-    DashboardAPIRoutes(node: node).register(on: api)
+    APIRoutes().register(on: api)
+    DashboardAPIRoutes().register(on: api)
 
-    PeerRoutes(node: node).register(on: router.group("p2p/v1")
-        .add(middleware: ConcurrencyLimitMiddleware(limit: node.settings.peerRequestsAtOnce)))
-    WebexRoutes(node: node, root: root).register(on: router)
-    DashboardRoutes(node: node, assets: .shared, root: root).register(on: router)
+    PeerRoutes().register(on: router.group("p2p/v1").add(middleware: ConcurrencyLimitMiddleware()))
+    WebexRoutes().register(on: router)
+    DashboardRoutes(assets: .shared).register(on: router)
     return router
 }
 
-struct APIRoutes {
-    let node: ClassroomNode
+/// The routes of every classroom of the process, built on the first request.
+let nodeRoutes = buildRouter().buildResponder()
 
-    func register(on api: RouterGroup<BasicRequestContext>) {
-        api.get("status") { _, _ in JSONResponse.make(try await node.statusView()) }
-        api.get("classrooms") { _, _ in
+struct APIRoutes {
+    func register(on api: RouterGroup<NodeRequestContext>) {
+        api.get("status") { _, context in JSONResponse.make(try await context.node.statusView()) }
+        api.get("classrooms") { _, context in
             struct Body: Encodable { var classrooms: [ClassroomView] }
-            return JSONResponse.make(Body(classrooms: node.classroomViews()))
+            return JSONResponse.make(Body(classrooms: context.node.classroomViews()))
         }
         api.post("webex/meeting", use: invite)
         api.get("webex/invitations", use: invitations)
-        api.get("webex/invitations/sent") { _, _ in
+        api.get("webex/invitations/sent") { _, context in
+            let node = context.node
             struct Body: Encodable { var sentInvitations: [InvitationView]; enum CodingKeys: String, CodingKey { case sentInvitations = "sent_invitations" } }
             return JSONResponse.make(Body(sentInvitations: try await node.invitationViews(.init(box: .sent, statuses: [.pending])).items))
         }
         api.post("webex/invitations/:id/accept") { _, context in
+            let node = context.node
             let (invitation, meeting) = try await node.accept(try invitationID(context))
             if let meeting {
                 struct Body: Encodable { var invitation: InvitationView; var meeting: MeetingView }
@@ -50,12 +52,14 @@ struct APIRoutes {
             return JSONResponse.make(InvitationBody(invitation: node.view(invitation, meeting: nil)), status: .accepted)
         }
         api.post("webex/invitations/:id/decline") { request, context in
+            let node = context.node
             var request = request
             let reason = try await optionalBody(&request, ReasonRequest.self, within: node.settings.bodyTimeout)?.reason
             let invitation = try await node.decline(try invitationID(context), reason: reason)
             return JSONResponse.make(InvitationBody(invitation: node.view(invitation, meeting: nil)))
         }
         api.post("webex/invitations/:id/cancel") { request, context in
+            let node = context.node
             var request = request
             let reason = try await optionalBody(&request, ReasonRequest.self, within: node.settings.bodyTimeout)?.reason
             let id = try invitationID(context)
@@ -63,16 +67,19 @@ struct APIRoutes {
             return JSONResponse.make(InvitationBody(invitation: node.view(invitation, meeting: try await node.store.read { try $0.meeting(forInvitation: id) })))
         }
         api.post("webex/invitations/:id/retry") { _, context in
+            let node = context.node
             let invitation = try await node.retry(try invitationID(context))
             return JSONResponse.make(InvitationBody(invitation: node.view(invitation, meeting: nil)))
         }
-        api.get("meetings") { request, _ in
+        api.get("meetings") { request, context in
+            let node = context.node
             let all = ["1", "true", "yes"].contains(request.uri.queryParameters.get("all").map { String($0) } ?? "")
             let page = try listPage(request)
             let found = try await node.meetings(all: all, page: page)
             return JSONResponse.make(PageBody(key: "meetings", items: found.items.map(node.view), next: found.next, paged: page.isPaged))
         }
         api.get("meetings/:id/calendar.ics") { _, context in
+            let node = context.node
             guard let text = context.parameters.get("id"), let id = UUID.parse(text),
                   let meeting = try await node.meeting(id) else {
                 throw APIError.notFound("Meeting \(context.parameters.get("id") ?? "")")
@@ -83,7 +90,8 @@ struct APIRoutes {
             headers[.contentDisposition] = "attachment; filename=\"penpals-\(id.lowercasedString).ics\""
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: ics)))
         }
-        api.post("sync") { request, _ in
+        api.post("sync") { request, context in
+            let node = context.node
             var request = request
             let peer = try await optionalBody(&request, SyncNowRequest.self, within: node.settings.bodyTimeout)?.peer
             let results = try await node.syncNow(peer: peer)
@@ -96,7 +104,8 @@ struct APIRoutes {
                 }
             }))
         }
-        api.post("webex/connect") { _, _ in
+        api.post("webex/connect") { _, context in
+            let node = context.node
             struct Body: Encodable { var authorizeURL: String; enum CodingKeys: String, CodingKey { case authorizeURL = "authorize_url" } }
             return JSONResponse.make(Body(authorizeURL: try await node.webexAuthorizeURL().absoluteString))
         }
@@ -112,7 +121,8 @@ struct APIRoutes {
         }
     }
 
-    @Sendable func invite(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func invite(_ request: Request, context: NodeRequestContext) async throws -> Response {
+        let node = context.node
         var request = request
         let ask = try await request.decodeJSON(InviteRequest.self, within: node.settings.bodyTimeout)
         guard let start = Timestamp.parse(ask.startTime) else {
@@ -125,7 +135,8 @@ struct APIRoutes {
         return JSONResponse.make(InvitationBody(invitation: node.view(invitation, meeting: nil)), status: .created)
     }
 
-    @Sendable func invitations(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func invitations(_ request: Request, context: NodeRequestContext) async throws -> Response {
+        let node = context.node
         let parameters = request.uri.queryParameters
         let box: InvitationQuery.Box
         switch parameters.get("box").map({ String($0) }) {
@@ -197,7 +208,7 @@ struct PageBody<Item: Encodable>: Encodable {
 }
 
 /// The `:id` of an invitation route; an id that is no UUID names no invitation.
-private func invitationID(_ context: BasicRequestContext) throws -> UUID {
+private func invitationID(_ context: NodeRequestContext) throws -> UUID {
     let text = context.parameters.get("id") ?? ""
     guard let id = UUID.parse(text) else { throw APIError.notFound("Invitation \(text)") }
     return id
@@ -216,15 +227,15 @@ private func optionalBody<T: Decodable>(_ request: inout Request, _ type: T.Type
 
 /// `/p2p/v1`: other nodes, authenticated by their signatures, not by token.
 struct PeerRoutes {
-    let node: ClassroomNode
-
-    func register(on group: RouterGroup<BasicRequestContext>) {
-        group.post("events") { request, _ in
+    func register(on group: RouterGroup<NodeRequestContext>) {
+        group.post("events") { request, context in
+            let node = context.node
             var request = request
             let batch = try await request.decodeJSON(Batch.self, within: node.settings.bodyTimeout)
             return JSONResponse.data(try await node.receive(batch.events).jsonData)
         }
-        group.post("sync") { request, _ in
+        group.post("sync") { request, context in
+            let node = context.node
             var request = request
             let envelope = try await request.decodeJSON(SignedEnvelope.self, within: node.settings.bodyTimeout)
             let gzip = JSONResponse.acceptsGzip(request.headers[values: .acceptEncoding])
@@ -232,7 +243,8 @@ struct PeerRoutes {
             return JSONResponse.data(answer.json, gzipped: answer.gzip)
         }
         // Digests (docs/protocol.md §12): answered for every node of this process.
-        group.post("digest") { request, _ in
+        group.post("digest") { request, context in
+            let node = context.node
             var request = request
             let digest = try await request.decodeJSON(DigestRequest.self, within: node.settings.bodyTimeout)
             guard digest.requests.count <= DigestRequest.limit else {

@@ -82,15 +82,14 @@ public final class NodeSlot: Sendable {
     }
 }
 
-/// A classroom's routes, built on its first request (a router for each of a thousand
-/// classrooms nobody has asked anything yet would be memory and start time for nothing).
+/// A classroom of a listen address: its requests go to the process's routes
+/// (`nodeRoutes`) with the classroom in their context, once it is open.
 final class NodeResponder: HTTPResponder, Sendable {
     typealias Context = BasicRequestContext
 
     let slot: NodeSlot
     /// Where the routes are mounted: "" (a node alone on its address), or its path.
     let root: String
-    private let built = Mutex<RouterResponder<BasicRequestContext>?>(nil)
 
     init(slot: NodeSlot, root: String) {
         self.slot = slot
@@ -105,12 +104,6 @@ final class NodeResponder: HTTPResponder, Sendable {
             return try APIError(.serviceUnavailable, "unavailable", "This classroom could not be opened; the server's log says why.")
                 .response(from: request, context: context)
         }
-        let responder = built.withLock { built in
-            if let built { return built }
-            let made = buildRouter(for: node, mountedAt: root).buildResponder()
-            built = made
-            return made
-        }
-        return try await responder.respond(to: request, context: context)
+        return try await nodeRoutes.respond(to: request, context: NodeRequestContext(source: .init(logger: context.logger, node: node, root: root)))
     }
 }

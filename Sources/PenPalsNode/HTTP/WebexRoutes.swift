@@ -5,18 +5,16 @@ import Webex
 
 /// Connecting the classroom's WebEx account (OAuth authorization code flow).
 struct WebexRoutes {
-    let node: ClassroomNode
-    /// The path the node's routes are mounted at ("" at the root).
-    let root: String
-
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("webex/connect") { request, _ in
-            guard TokenAuthMiddleware<BasicRequestContext>.isAuthorised(request, token: node.settings.apiToken, allowQuery: true) else {
+    func register(on router: Router<NodeRequestContext>) {
+        router.get("webex/connect") { request, context in
+            let node = context.node
+            guard TokenAuthMiddleware.isAuthorised(request, token: node.settings.apiToken, allowQuery: true) else {
                 throw APIError.unauthorized
             }
             return Response(status: .found, headers: [.location: try await node.webexAuthorizeURL().absoluteString])
         }
-        router.get("webex/callback") { request, _ in
+        router.get("webex/callback") { request, context in
+            let (node, root) = (context.node, context.root)
             let query = request.uri.queryParameters
             let outcome = await node.completeWebexConnect(code: query.get("code").map { String($0) },
                                                           state: query.get("state").map { String($0) },
