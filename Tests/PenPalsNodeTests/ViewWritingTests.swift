@@ -34,6 +34,24 @@ struct ViewWritingTests {
         }
     }
 
+    @Test("a list, a page of it and an empty one are byte for byte what JSONEncoder writes")
+    func pageBody() throws {
+        let (a, b) = (NodeKey.generate().id, NodeKey.generate().id)
+        let start = Date(timeIntervalSince1970: 1_796_137_200)
+        let views = (0..<3).map { index in
+            InvitationView(invitation: Invitation(id: UUID(), title: "Call \(index) \"ü\"", startTime: start, endTime: start.addingTimeInterval(3600),
+                                                  senderID: a, receiverID: b, status: .pending, createdAt: start.addingTimeInterval(-Double(index))),
+                           meeting: nil, senderName: "Room 12", receiverName: "4B")
+        }
+        let bodies = [PageBody(key: "invitations", items: views, next: nil, paged: false),
+                      PageBody(key: "invitations", items: views, next: views[2].invitation.id, paged: true),
+                      PageBody(key: "invitations", items: [], next: nil, paged: true),
+                      PageBody(key: "older", items: views, next: views[0].invitation.id, paged: true)]
+        for body in bodies {
+            #expect(WireJSON.encode(body) == (try encoderBytes(body)), "\(String(decoding: WireJSON.encode(body), as: UTF8.self))")
+        }
+    }
+
     @Test("a status is byte for byte what JSONEncoder writes, with no peer, with peers and nulls, and with escapes")
     func statusView() throws {
         let peer = StatusView.Peer(name: "kobe-4b", nodeID: NodeKey.generate().id.rawValue, url: "https://kobe.example/4b?x=\"1\"",

@@ -207,6 +207,31 @@ struct PageBody<Item: Encodable>: Encodable {
     }
 }
 
+extension PageBody: JSONValueWritable where Item: JSONValueWritable {
+    /// What `encode(to:)` writes with sorted keys, written directly: a list of 10,000
+    /// invitations (4 MB) spent half of its 0.43 s answer in JSONEncoder (see the
+    /// commit that made this).
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        let nextFirst = paged && "next" < key
+        if nextFirst { writeNext(to: &json) }
+        json.key(key)
+        json.beginArray()
+        for index in items.indices {
+            if index > 0 { json.comma() }
+            items[index].write(to: &json)
+        }
+        json.endArray()
+        if paged && !nextFirst { writeNext(to: &json) }
+        json.endObject()
+    }
+
+    private func writeNext(to json: inout JSONWriter) {
+        json.key("next")
+        json.string(next?.lowercasedString)
+    }
+}
+
 /// The `:id` of an invitation route; an id that is no UUID names no invitation.
 private func invitationID(_ context: NodeRequestContext) throws -> UUID {
     let text = context.parameters.get("id") ?? ""
