@@ -16,12 +16,20 @@ public enum NodeBootstrap {
     /// can be written, so that nodes of one file can start in any order. A node
     /// whose folder this process cannot write is left to its own process.
     /// Folders are prepared side by side, so that a first start of many classrooms
-    /// waits for the disk once per batch rather than once per file.
-    public static func prepareKeys(_ config: PenPalsConfig) {
+    /// waits for the disk once per batch rather than once per file, and a parent of
+    /// many new folders is synced once for all of them (before any node starts).
+    /// Throws only when such a sync fails (the folders would not survive a power cut).
+    public static func prepareKeys(_ config: PenPalsConfig) throws {
         let nodes = config.nodes.filter { $0.publicKey == nil }
-        _ = try? concurrently(nodes.count, width: fileWorkWidth) { index in
+        let parents = (try? concurrently(nodes.count, width: fileWorkWidth) { index -> URL? in
             let files = NodeFiles(dataDir: nodes[index].dataDir)
-            if files.nodeID() == nil { _ = try? files.prepare() }
+            guard files.nodeID() == nil else { return nil }
+            return (try? files.prepare(syncingParent: false))?.parentToSync
+        }) ?? []
+        do {
+            try NodeFiles.syncFolders(parents.compactMap { $0 })
+        } catch {
+            throw Failure(description: "error: \(error)")
         }
     }
 

@@ -29,27 +29,43 @@ public struct NodeFiles: Sendable {
     /// Creates the data folder, key, id and token where missing, and the database
     /// file with mode 0600; returns the key. Refuses a folder whose database
     /// survived its key: a new key would make the node a stranger to its partners.
+    ///
+    /// On a first start every file is written and synced under a name of its own,
+    /// then all are named and the folder is synced once: five syncs in all, plus the
+    /// parent's (see `prepare(syncingParent:)`). A power cut before that last sync can
+    /// leave some names and not others; what it leaves is taken up again by the next
+    /// prepare, because a database that was never opened is not a classroom's data.
     @discardableResult
     public func prepare() throws -> NodeKey {
-        try createFolder()
-        return try withFolderLocked {
+        try prepare(syncingParent: true).key
+    }
+
+    /// `prepare()`; with `syncingParent` false, a folder it made is not yet durable in
+    /// its parent: `parentToSync` names the parent, which the caller syncs (once for
+    /// many folders of one parent) before the node is used.
+    public func prepare(syncingParent: Bool) throws -> (key: NodeKey, parentToSync: URL?) {
+        let made = try createFolder()
+        let parent = made ? dataDir.deletingLastPathComponent() : nil
+        if let parent, syncingParent { try syncFolder(parent) }
+        let key = try withFolderLocked { () throws -> NodeKey in
+            var unsynced = false
             let key: NodeKey
             if let existing = try readIfPresent(keyFile) {
                 key = try Self.key(from: existing, path: keyFile.path)
                 // A key copied in by hand, or restored from a backup, may have come at a wider mode.
                 try restrict(keyFile)
             } else {
-                if let size = try? FileManager.default.attributesOfItem(atPath: databaseFile.path)[.size] as? Int, size > 0 {
+                if try databaseHoldsData() {
                     throw NodeFilesError.lostKey(keyFile: keyFile.path, database: databaseFile.path)
                 }
                 let made = NodeKey.generate()
-                let won = try createOnce(keyFile, contents: Base64URL.encode(made.secretKey) + "\n")
+                let won = try createOnce(keyFile, contents: Base64URL.encode(made.secretKey) + "\n", syncFolder: false)
                 key = try Self.key(from: won, path: keyFile.path)
+                unsynced = true
             }
-            // The names of the id, the token and a new database in the folder are synced
-            // at once, below (each file's bytes before it is named): before this returns,
-            // so before the token is shown or the database written.
-            var unsynced = false
+            // The names of the key, the id, the token and a new database are synced at
+            // once, below (each file's bytes before it is named): before this returns,
+            // so before the key signs anything, the token is shown or the database written.
             let id = key.id.rawValue + "\n"
             if try readIfPresent(idFile) != id {
                 try replace(idFile, contents: id, mode: 0o644, syncFolder: false)
@@ -61,8 +77,36 @@ public struct NodeFiles: Sendable {
             } else {
                 try restrict(tokenFile)
             }
-            if try !restrictDatabase(), unsynced { try syncFolder(dataDir) }
+            if try restrictDatabase() { unsynced = true }
+            if unsynced { try syncFolder(dataDir) }
             return key
+        }
+        return (key, syncingParent ? nil : parent)
+    }
+
+    /// Whether the database holds anything of a classroom: its file is neither missing,
+    /// nor empty, nor the new database a first start puts in place, or its log is one
+    /// SQLite wrote (not missing, empty or the new database's). A power cut during a
+    /// first start leaves only files that hold nothing.
+    private func databaseHoldsData() throws -> Bool {
+        guard let new = NodeStore.newDatabase else { return !isEmptyOrMissing(databaseFile.path) }
+        let logPath = databaseFile.path + "-wal"
+        if !isEmptyOrMissing(logPath), !Self.contents(of: logPath, are: new.log) { return true }
+        return !isEmptyOrMissing(databaseFile.path) && !Self.contents(of: databaseFile.path, are: new.file)
+    }
+
+    /// Whether the file at `path` holds exactly `bytes` (the size is looked at first).
+    private static func contents(of path: String, are bytes: [UInt8]) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_size == bytes.count else { return false }
+        return (try? Data(contentsOf: URL(fileURLWithPath: path))).map { Array($0) == bytes } ?? false
+    }
+
+    /// Syncs each of `folders` once (the parents `prepare(syncingParent: false)` named).
+    public static func syncFolders(_ folders: some Sequence<URL>) throws {
+        for path in Set(folders.map(\.standardizedFileURL.path)) {
+            let folder = URL(fileURLWithPath: path, isDirectory: true)
+            try NodeFiles(dataDir: folder).syncFolder(folder)
         }
     }
 
@@ -97,16 +141,16 @@ public struct NodeFiles: Sendable {
 
     // MARK: - Files created once, durably
 
-    /// The folder, mode 0700, and its parent synced when it was made.
-    private func createFolder() throws {
+    /// The folder, mode 0700; returns whether it was made now (its parent is then to be synced).
+    private func createFolder() throws -> Bool {
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: dataDir.path, isDirectory: &isFolder) {
             guard isFolder.boolValue else { throw NodeFilesError.unwritable(dataDir.path, "it is not a folder") }
-            return
+            return false
         }
         try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
-        try syncFolder(dataDir.deletingLastPathComponent())
+        return true
     }
 
     /// Runs `body` holding an exclusive `flock` on the folder (released when its descriptor closes).
@@ -191,21 +235,24 @@ public struct NodeFiles: Sendable {
     }
 
     /// The database, with its write-ahead log and index, readable by the node's user only.
-    /// SQLite creates those two with the database file's mode, so it is made first: on a
-    /// first start, as a copy of a new database of the current schema (`NodeStore.newDatabase`),
-    /// synced and then put in place, else empty for SQLite to fill.
-    /// Returns whether it put a new database in place (and synced the folder).
+    /// SQLite creates the index with the database file's mode, so the file is made first:
+    /// on a first start (or where a power cut left only part of one: a database that holds
+    /// nothing), as copies of a new database of the current schema and of its log
+    /// (`NodeStore.newDatabase`), each synced and then put in place; else empty for SQLite to fill.
+    /// Returns whether it put a file in place (whose name the caller syncs).
     private func restrictDatabase() throws -> Bool {
         var placed = false
-        if let new = NodeStore.newDatabase, isEmptyOrMissing(databaseFile.path), isEmptyOrMissing(databaseFile.path + "-wal") {
-            let temp = try writeTemporary(beside: databaseFile, bytes: new, mode: 0o600)
-            guard rename(temp, databaseFile.path) == 0 else {
-                let failure = errno
-                unlink(temp)
-                throw NodeFilesError.unwritable(databaseFile.path, Self.reason(failure))
+        let logFile = URL(fileURLWithPath: databaseFile.path + "-wal")
+        if let new = NodeStore.newDatabase, try !databaseHoldsData() {
+            for (file, bytes) in [(databaseFile, new.file), (logFile, new.log)] where !Self.contents(of: file.path, are: bytes) {
+                let temp = try writeTemporary(beside: file, bytes: bytes, mode: 0o600)
+                guard rename(temp, file.path) == 0 else {
+                    let failure = errno
+                    unlink(temp)
+                    throw NodeFilesError.unwritable(file.path, Self.reason(failure))
+                }
+                placed = true
             }
-            try syncFolder(dataDir)
-            placed = true
         }
         let fd = open(databaseFile.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw NodeFilesError.unwritable(databaseFile.path, Self.reason(errno)) }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Synchronization
 import PenPalsCore
 
@@ -57,14 +58,22 @@ public final class NodeStore: Sendable {
         releaseMemory()
     }
 
-    /// A new database with the current schema, in WAL mode, as file bytes: a classroom's
-    /// first start puts a copy in place (one sync of the file) instead of creating its
-    /// database (fourteen syncs: the switch to WAL, then one per migration), which is
-    /// most of what a first start of a thousand classrooms waits for (see the commit that
-    /// made it). Made once per process, in a folder of its own that is removed after.
-    public static let newDatabase: [UInt8]? = try? makeNewDatabase()
+    /// A new database with the current schema, in WAL mode, as file bytes, and a log to
+    /// put beside it: a classroom's first start puts copies in place (one sync of each)
+    /// instead of creating its database (fourteen syncs: the switch to WAL, then one per
+    /// migration), which is most of what a first start of a thousand classrooms waits for
+    /// (see the commit that made it). With the log in place, opening the store writes
+    /// nothing (GRDB otherwise makes a log with a write of its own: two more syncs).
+    /// Made once per process, in a folder of its own that is removed after.
+    public static let newDatabase: NewDatabase? = try? makeNewDatabase()
 
-    static func makeNewDatabase() throws -> [UInt8] {
+    /// The bytes of a new database (`file`) and of its log (`log`: one frame, already in the file).
+    public struct NewDatabase: Sendable, Equatable {
+        public var file: [UInt8]
+        public var log: [UInt8]
+    }
+
+    static func makeNewDatabase() throws -> NewDatabase {
         let folder = FileManager.default.temporaryDirectory
             .appendingPathComponent("penpals-new-database-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -80,7 +89,25 @@ public final class NodeStore: Sendable {
         // The last connection's close checkpoints the log into the file and removes it.
         try queue.close()
         guard !FileManager.default.fileExists(atPath: path + "-wal") else { throw StoreError.corrupt("the new database kept its log") }
-        return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        // Opened again to keep its log at close (SQLITE_FCNTL_PERSIST_WAL): one write of
+        // the header page as it is, checkpointed into the file, leaves the log of that frame.
+        var keeping = Configuration()
+        keeping.prepareDatabase { db in
+            var persist: Int32 = 1
+            guard sqlite3_file_control(db.sqliteConnection, nil, SQLITE_FCNTL_PERSIST_WAL, &persist) == SQLITE_OK else {
+                throw StoreError.corrupt("the new database's log cannot be kept")
+            }
+            try db.execute(sql: "PRAGMA synchronous = OFF")
+        }
+        let again = try DatabaseQueue(path: path, configuration: keeping)
+        try again.writeWithoutTransaction { db in
+            let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+            try db.execute(sql: "PRAGMA user_version = \(version)")
+        }
+        try again.close()
+        let log = Array(try Data(contentsOf: URL(fileURLWithPath: path + "-wal")))
+        guard !log.isEmpty else { throw StoreError.corrupt("the new database's log is empty") }
+        return NewDatabase(file: Array(try Data(contentsOf: URL(fileURLWithPath: path))), log: log)
     }
 
     /// An in-memory database, for tests.

@@ -43,7 +43,7 @@ struct BootstrapTests {
             }, peers: [])
 
         func start() async throws -> [ClassroomNode] {
-            NodeBootstrap.prepareKeys(config)
+            try NodeBootstrap.prepareKeys(config)
             let roster = try NodeBootstrap.roster(of: config)
             let host = NodeHost(nodes: try config.nodes.map { try NodeBootstrap.nodeID(of: $0, in: config) })
             return try await NodeBootstrap.makeNodes(config.nodes, in: config, roster: roster, host: host) {

@@ -249,7 +249,7 @@ struct DashboardAPITests {
         let config = PenPalsConfig(file: folder.appendingPathComponent("nodes.toml"), webex: nil,
                                    nodes: [node("room-12", "America/Chicago", 7411), node("kobe-4b", "Asia/Tokyo", 7412)],
                                    peers: [PeerConfig(name: "oslo-7a", url: URL(string: "https://oslo.example/7a")!, publicKey: peerKey.id)])
-        NodeBootstrap.prepareKeys(config)
+        try NodeBootstrap.prepareKeys(config)
         let settings = try NodeBootstrap.settings(for: config.nodes[0], in: config)
         #expect(settings.peers.first { $0.name == "kobe-4b" }?.timezone == "Asia/Tokyo")
         #expect(settings.peers.first { $0.name == "oslo-7a" }.map { $0.timezone == nil } == true)

@@ -59,36 +59,46 @@ struct NodeFilesTests {
         #expect(try Self.mode(URL(fileURLWithPath: fresh.databaseFile.path + "-wal")) == 0o600)
     }
 
-    @Test func aFirstStartPutsANewDatabaseInPlaceButNeverOverALogSQLiteLeft() throws {
+    @Test func aFirstStartPutsANewDatabaseInPlaceButNeverOverALogSQLiteLeft() async throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let files = NodeFiles(dataDir: folder.appendingPathComponent("room-12"))
         try files.prepare()
         let new = try #require(NodeStore.newDatabase)
-        #expect(Array(try Data(contentsOf: files.databaseFile)) == new)
-        // A second prepare leaves the database as it is.
+        let log = URL(fileURLWithPath: files.databaseFile.path + "-wal")
+        #expect(Array(try Data(contentsOf: files.databaseFile)) == new.file)
+        #expect(Array(try Data(contentsOf: log)) == new.log)
+        // Opening the store writes nothing, and a second prepare leaves both files as they are.
         let store = try NodeStore(path: files.databaseFile.path)
         _ = try store.writerSynchronousLevel()
         try files.prepare()
-        #expect(Array(try Data(contentsOf: files.databaseFile)) == new, "the same file: its changes are in the log")
+        #expect(Array(try Data(contentsOf: files.databaseFile)) == new.file)
+        #expect(Array(try Data(contentsOf: log)) == new.log)
+        // Once the classroom wrote, its log is its own: prepare leaves it too.
+        try await store.write { try $0.upsertPeer(id: NodeKey.generate().id, name: "b", displayName: "B", url: "http://127.0.0.1:9") }
+        let written = try Data(contentsOf: log)
+        #expect(Array(written) != new.log)
+        try files.prepare()
+        #expect(try Data(contentsOf: log) == written)
 
         // A folder whose database file is empty but whose log is not: the log belongs to
         // that database, so no copy is put under it.
         let other = NodeFiles(dataDir: folder.appendingPathComponent("kobe-4b"))
-        try FileManager.default.createDirectory(at: other.dataDir, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: other.databaseFile.path, contents: Data())
-        FileManager.default.createFile(atPath: other.databaseFile.path + "-wal", contents: Data(repeating: 7, count: 32))
+        try other.prepare()
+        try Data().write(to: other.databaseFile)
+        try Data(repeating: 7, count: 32).write(to: URL(fileURLWithPath: other.databaseFile.path + "-wal"))
         try other.prepare()
         #expect(try Data(contentsOf: other.databaseFile).isEmpty)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: other.databaseFile.path + "-wal")) == Data(repeating: 7, count: 32))
     }
 
-    @Test func aDatabaseWhoseKeyIsGoneIsRefusedAndNoNewKeyIsMade() throws {
+    @Test func aDatabaseWhoseKeyIsGoneIsRefusedAndNoNewKeyIsMade() async throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let files = NodeFiles(dataDir: folder.appendingPathComponent("room-12"))
         try files.prepare()
         let store = try NodeStore(path: files.databaseFile.path)
-        _ = try store.writerSynchronousLevel()
+        try await store.write { try $0.upsertPeer(id: NodeKey.generate().id, name: "b", displayName: "B", url: "http://127.0.0.1:9") }
         try FileManager.default.removeItem(at: files.keyFile)
         #expect {
             try files.prepare()
@@ -97,6 +107,51 @@ struct NodeFilesTests {
             return "\(error)".contains("Restore node.key")
         }
         #expect(!FileManager.default.fileExists(atPath: files.keyFile.path), "no new identity")
+
+        // Its log checkpointed into the file and gone (a clean stop): still the classroom's data.
+        let other = NodeFiles(dataDir: folder.appendingPathComponent("kobe-4b"))
+        try other.prepare()
+        var bytes = Array(try Data(contentsOf: other.databaseFile))
+        bytes[bytes.count - 1] ^= 0xFF
+        try Data(bytes).write(to: other.databaseFile)
+        try FileManager.default.removeItem(at: other.keyFile)
+        #expect(throws: NodeFilesError.self) { try other.prepare() }
+        #expect(!FileManager.default.fileExists(atPath: other.keyFile.path), "no new identity")
+    }
+
+    /// A first start names its files and then syncs the folder once: a power cut before
+    /// that sync may keep the new database's name and lose the key's. The database was
+    /// never opened, so the next start makes the classroom afresh instead of refusing it.
+    @Test func aNewDatabaseWithoutItsKeyIsTakenUpByTheNextStart() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let files = NodeFiles(dataDir: folder.appendingPathComponent("room-12"))
+        let first = try files.prepare()
+        // The cut kept the database's name and lost the rest (the log's too).
+        for file in [files.keyFile, files.tokenFile, files.idFile] { try FileManager.default.removeItem(at: file) }
+        try FileManager.default.removeItem(atPath: files.databaseFile.path + "-wal")
+        let second = try files.prepare()
+        #expect(second.id != first.id)
+        #expect(files.nodeID() == second.id)
+        #expect(!(try files.apiToken()).isEmpty)
+        #expect(Array(try Data(contentsOf: files.databaseFile)) == NodeStore.newDatabase?.file)
+        let store = try NodeStore(path: files.databaseFile.path)
+        #expect(try store.integrityCheck() == ["ok"])
+    }
+
+    /// A new folder's parent is synced by `prepare()`, or named for the caller to sync
+    /// once for many folders; an existing folder names none.
+    @Test func aNewFolderNamesItsParentForOneSyncOfMany() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let parent = folder.appendingPathComponent("data")
+        let made = try (0..<3).map { try NodeFiles(dataDir: parent.appendingPathComponent("room-\($0)")).prepare(syncingParent: false) }
+        #expect(made.map { $0.parentToSync?.standardizedFileURL.path } == Array(repeating: parent.standardizedFileURL.path, count: 3))
+        try NodeFiles.syncFolders(made.compactMap(\.parentToSync))
+        let again = try NodeFiles(dataDir: parent.appendingPathComponent("room-0")).prepare(syncingParent: false)
+        #expect(again.parentToSync == nil)
+        #expect(again.key.id == made[0].key.id)
+        #expect(throws: NodeFilesError.self) { try NodeFiles.syncFolders([parent.appendingPathComponent("missing")]) }
     }
 }
 
@@ -167,7 +222,9 @@ struct NodeFilesProcessTests {
         let data = folder.appendingPathComponent("data/room-12")
         let files = NodeFiles(dataDir: data)
         try files.prepare()
-        _ = try NodeStore(path: files.databaseFile.path).writerSynchronousLevel()
+        // The classroom's data: a peer it knows.
+        try await NodeStore(path: files.databaseFile.path)
+            .write { try $0.upsertPeer(id: NodeKey.generate().id, name: "b", displayName: "B", url: "http://127.0.0.1:9") }
         try FileManager.default.removeItem(at: files.keyFile)
         let outcome = try await CLI.run(["serve", "--config", "nodes.toml", "--node", "room-12"], in: folder)
         #expect(outcome.status == 2)

@@ -23,9 +23,13 @@ struct FileStoreTests {
 
     @Test("a new database's bytes are a database of the current schema in WAL mode, which opens with nothing to migrate")
     func newDatabaseIsCurrent() async throws {
-        let bytes = try NodeStore.makeNewDatabase()
+        let new = try NodeStore.makeNewDatabase()
+        let bytes = new.file
         #expect(Array(bytes.prefix(16)) == Array("SQLite format 3\0".utf8))
         #expect(bytes[18] == 2 && bytes[19] == 2, "the header's read and write versions say WAL")
+        // A write-ahead log's header (magic 0x377f0682 or 0x377f0683), then one frame of a page.
+        #expect(Array(new.log.prefix(3)) == [0x37, 0x7F, 0x06])
+        #expect(new.log.count == 32 + 24 + 4096)
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("node.sqlite").path
@@ -43,6 +47,18 @@ struct FileStoreTests {
         let peer = NodeKey.generate().id
         try await store.write { try $0.upsertPeer(id: peer, name: "b", displayName: "B", url: "http://127.0.0.1:9") }
         #expect(try await store.read { try $0.peers() }.map(\.nodeID) == [peer.rawValue])
+
+        // With the log beside it, opening the store writes nothing (the log is as it was
+        // put), and the store works on.
+        let logged = directory.appendingPathComponent("logged.sqlite").path
+        try Data(bytes).write(to: URL(fileURLWithPath: logged))
+        try Data(new.log).write(to: URL(fileURLWithPath: logged + "-wal"))
+        let opened = try NodeStore(path: logged)
+        #expect(try opened.writerSynchronousLevel() == 2)
+        #expect(Array(try Data(contentsOf: URL(fileURLWithPath: logged + "-wal"))) == new.log)
+        #expect(try opened.integrityCheck() == ["ok"])
+        try await opened.write { try $0.upsertPeer(id: peer, name: "b", displayName: "B", url: "http://127.0.0.1:9") }
+        #expect(try await opened.read { try $0.peers() }.map(\.nodeID) == [peer.rawValue])
     }
 
     /// The files this process holds open under `directory`.

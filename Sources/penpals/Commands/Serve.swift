@@ -24,7 +24,11 @@ extension PenPals {
             } catch {
                 throw fail(error.description, code: 2)
             }
-            NodeBootstrap.prepareKeys(config)
+            do {
+                try NodeBootstrap.prepareKeys(config)
+            } catch {
+                throw fail("\(error)", code: 1)
+            }
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
             // The nodes of this process reach each other without HTTP (contract §7.1)
             // and share one set of timers.
