@@ -2,6 +2,8 @@ import Foundation
 
 /// The signed payload of an acknowledgement, a sync request and a sync answer:
 /// `{from, to, clock, created_at}`, a request adds `v`, an answer adds `events` and `more`.
+/// Since version 1.1 each also carries `features`, the additions its author speaks
+/// (docs/protocol.md §13); a v1 node sends none, and reads past the member.
 public struct ClockMessage: Codable, Sendable, Equatable {
     public var v: Int?
     public var from: NodeID
@@ -10,13 +12,16 @@ public struct ClockMessage: Codable, Sendable, Equatable {
     public var createdAt: String
     public var events: [SignedEnvelope]?
     public var more: Bool?
+    /// The author's features, as sent (nil: none announced, a v1 node).
+    public var features: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case v, from, to, clock, events, more
+        case v, from, to, clock, events, more, features
         case createdAt = "created_at"
     }
 
-    public init(clock: PairClock, createdAt: Date, version: Int? = nil, events: [SignedEnvelope]? = nil, more: Bool? = nil) {
+    public init(clock: PairClock, createdAt: Date, version: Int? = nil, events: [SignedEnvelope]? = nil, more: Bool? = nil,
+                features: [NodeFeature]? = NodeFeature.supported) {
         self.v = version
         self.from = clock.author
         self.to = clock.peer
@@ -24,6 +29,13 @@ public struct ClockMessage: Codable, Sendable, Equatable {
         self.createdAt = Timestamp.format(createdAt)
         self.events = events
         self.more = more
+        self.features = features?.map(\.rawValue).sorted()
+    }
+
+    /// The features of `features` this node knows, at most a few dozen read (nil when
+    /// the author announced none).
+    public var announced: Set<NodeFeature>? {
+        features.map { Set($0.prefix(64).map(NodeFeature.init(rawValue:))).intersection(NodeFeature.supported) }
     }
 
     /// A message as read from the wire, its clock not yet checked (`open` checks it).
@@ -70,6 +82,12 @@ public struct ClockMessage: Codable, Sendable, Equatable {
                 if index > 0 { put(",") }
                 out.append(envelope)
             }
+            put("]")
+        }
+        if let features {
+            put(",\"features\":[")
+            // Feature names are this node's own (lowercase letters and underscores).
+            put(features.map { "\"\($0)\"" }.joined(separator: ","))
             put("]")
         }
         put(",\"from\":\"\(from.rawValue)\"")

@@ -1,8 +1,72 @@
 import Foundation
 
-public enum EventType: String, Codable, Sendable, CaseIterable {
-    case invitation, accept, decline, cancel, meeting
-    case meetingFailed = "meeting_failed"
+/// An event's `type`: one of protocol v1's, one of the additions of version 1.1 that
+/// this node speaks, or one it does not know (a newer node's), which it stores,
+/// acknowledges and otherwise ignores (contract §7).
+public struct EventType: RawRepresentable, Hashable, Codable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+
+    /// Any name of 1 to 64 lowercase letters, digits and underscores (what the wire allows).
+    public init?(rawValue: String) {
+        guard (1...64).contains(rawValue.utf8.count),
+              rawValue.utf8.allSatisfy({ (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F }) else { return nil }
+        self.rawValue = rawValue
+    }
+
+    private init(known: String) { self.rawValue = known }
+
+    public static let invitation = EventType(known: "invitation")
+    public static let accept = EventType(known: "accept")
+    public static let decline = EventType(known: "decline")
+    public static let cancel = EventType(known: "cancel")
+    public static let meeting = EventType(known: "meeting")
+    public static let meetingFailed = EventType(known: "meeting_failed")
+    /// Version 1.1 (docs/protocol.md §13), sent only to a peer that announced `meeting_changes`.
+    public static let reschedule = EventType(known: "reschedule")
+    public static let propose = EventType(known: "propose")
+
+    /// Protocol v1's types, which every peer takes.
+    public static let v1: [EventType] = [.invitation, .accept, .decline, .cancel, .meeting, .meetingFailed]
+    /// The types this node reads and applies.
+    public static let known: [EventType] = v1 + [.reschedule, .propose]
+
+    public var isKnown: Bool { Self.known.contains(self) }
+
+    /// The feature a peer must have announced before this node sends it an event of
+    /// this type (nil: a v1 type, for every peer).
+    public var feature: NodeFeature? {
+        self == .reschedule || self == .propose ? .meetingChanges : nil
+    }
+
+    public var description: String { rawValue }
+
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let type = EventType(rawValue: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an event type"))
+        }
+        self = type
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}
+
+/// An addition of version 1.1 a node announces in every clock it signs
+/// (`features`, docs/protocol.md §13), so that its peers send it the events of it.
+public struct NodeFeature: RawRepresentable, Hashable, Sendable, Comparable {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    /// Reschedules and proposals (`reschedule`, `propose` events), groups and series.
+    public static let meetingChanges = NodeFeature(rawValue: "meeting_changes")
+
+    /// What this node announces.
+    public static let supported: [NodeFeature] = [.meetingChanges]
+
+    public static func < (a: NodeFeature, b: NodeFeature) -> Bool { a.rawValue < b.rawValue }
 }
 
 /// The signed payload of one event (protocol v1). `sealed` holds the body,

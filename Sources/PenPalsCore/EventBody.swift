@@ -8,6 +8,13 @@ public enum EventBody: Sendable, Equatable {
     case cancel(invitationID: UUID, reason: String?)
     case meeting(MeetingNotice)
     case meetingFailed(MeetingFailure)
+    /// Version 1.1: the sender's new times (and title) for an invitation.
+    case reschedule(Reschedule)
+    /// Version 1.1: the receiver asks for a new time.
+    case propose(Proposal)
+    /// An event of a type this node does not know (a newer node's): its body as sealed,
+    /// stored and acknowledged, and otherwise ignored.
+    case unknown(type: EventType, json: Data)
 
     /// `cancel {reason: "expired"}` marks an invitation expired rather than cancelled.
     public static let expiredReason = "expired"
@@ -20,15 +27,22 @@ public enum EventBody: Sendable, Equatable {
         case .cancel: .cancel
         case .meeting: .meeting
         case .meetingFailed: .meetingFailed
+        case .reschedule: .reschedule
+        case .propose: .propose
+        case .unknown(let type, _): type
         }
     }
 
-    public var invitationID: UUID {
+    /// The invitation the event is about (nil for a type this node does not know).
+    public var invitationID: UUID? {
         switch self {
         case .invitation(let offer): offer.invitationID
         case .accept(let id), .decline(let id, _), .cancel(let id, _): id
         case .meeting(let notice): notice.invitationID
         case .meetingFailed(let failure): failure.invitationID
+        case .reschedule(let change): change.invitationID
+        case .propose(let proposal): proposal.invitationID
+        case .unknown: nil
         }
     }
 
@@ -39,9 +53,14 @@ public enum EventBody: Sendable, Equatable {
         case .decline(let id, let reason), .cancel(let id, let reason): WireJSON.encode(Answer(invitationID: id, reason: reason))
         case .meeting(let notice): WireJSON.encode(notice)
         case .meetingFailed(let failure): WireJSON.encode(failure)
+        case .reschedule(let change): WireJSON.encode(change)
+        case .propose(let proposal): WireJSON.encode(proposal)
+        case .unknown(_, let json): json
         }
     }
 
+    /// The body of an event of `type`, checked; an unknown type's is kept as it is (it
+    /// need not even be JSON: what a newer node seals is its own business).
     public static func decode(type: EventType, from data: Data) throws -> EventBody {
         switch type {
         case .invitation:
@@ -64,6 +83,21 @@ public enum EventBody: Sendable, Equatable {
             return .meeting(notice)
         case .meetingFailed:
             return .meetingFailed(try WireJSON.decode(MeetingFailure.self, from: data))
+        case .reschedule:
+            let change = try WireJSON.decode(Reschedule.self, from: data)
+            try change.check()
+            return .reschedule(change)
+        case .propose:
+            let proposal = try WireJSON.decode(Proposal.self, from: data)
+            guard proposal.revision >= 0 else {
+                throw DecodingError.dataCorrupted(.init(codingPath: [Proposal.CodingKeys.revision], debugDescription: "revision is not negative"))
+            }
+            guard Timestamp.isOrderedPair(proposal.startTime, proposal.endTime) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: [Proposal.CodingKeys.startTime], debugDescription: "start_time and end_time must be RFC 3339 times, end after start"))
+            }
+            return .propose(proposal)
+        default:
+            return .unknown(type: type, json: data)
         }
     }
 
@@ -99,9 +133,84 @@ public struct InvitationOffer: Codable, Sendable, Equatable {
     }
 
     func checkTimes() throws {
-        guard let start = Timestamp.parse(startTime), let end = Timestamp.parse(endTime), end > start else {
+        guard Timestamp.isOrderedPair(startTime, endTime) else {
             throw DecodingError.dataCorrupted(.init(codingPath: [CodingKeys.startTime], debugDescription: "start_time and end_time must be RFC 3339 times, end after start"))
         }
+    }
+}
+
+/// `reschedule {invitation_id, revision, title, start_time, end_time}` (version 1.1):
+/// the invitation's times and title as of `revision`; the highest revision holds.
+public struct Reschedule: Codable, Sendable, Equatable {
+    public var invitationID: UUID
+    public var revision: Int
+    public var title: String
+    public var startTime: String
+    public var endTime: String
+
+    public init(invitationID: UUID, revision: Int, title: String, startTime: String, endTime: String) {
+        self.invitationID = invitationID
+        self.revision = revision
+        self.title = title
+        self.startTime = startTime
+        self.endTime = endTime
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case invitationID = "invitation_id"
+        case revision, title
+        case startTime = "start_time"
+        case endTime = "end_time"
+    }
+
+    func check() throws {
+        guard revision >= 1 else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [CodingKeys.revision], debugDescription: "revision starts at 1"))
+        }
+        guard Timestamp.isOrderedPair(startTime, endTime) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [CodingKeys.startTime], debugDescription: "start_time and end_time must be RFC 3339 times, end after start"))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeLowercased(invitationID, forKey: .invitationID)
+        try c.encode(revision, forKey: .revision)
+        try c.encode(title, forKey: .title)
+        try c.encode(startTime, forKey: .startTime)
+        try c.encode(endTime, forKey: .endTime)
+    }
+}
+
+/// `propose {invitation_id, revision, start_time, end_time}` (version 1.1): a new time
+/// the receiver asks the sender for, made while the invitation was at `revision` (a
+/// proposal for times the sender has changed since is not shown).
+public struct Proposal: Codable, Sendable, Equatable {
+    public var invitationID: UUID
+    public var revision: Int
+    public var startTime: String
+    public var endTime: String
+
+    public init(invitationID: UUID, revision: Int, startTime: String, endTime: String) {
+        self.invitationID = invitationID
+        self.revision = revision
+        self.startTime = startTime
+        self.endTime = endTime
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case invitationID = "invitation_id"
+        case revision
+        case startTime = "start_time"
+        case endTime = "end_time"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeLowercased(invitationID, forKey: .invitationID)
+        try c.encode(revision, forKey: .revision)
+        try c.encode(startTime, forKey: .startTime)
+        try c.encode(endTime, forKey: .endTime)
     }
 }
 

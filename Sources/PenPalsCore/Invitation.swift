@@ -12,9 +12,14 @@ public struct Invitation: Sendable, Equatable, Codable {
     /// The `created_at` of the sender's invitation event.
     public var createdAt: Date
     public var problem: Problem?
+    /// 0 at creation, + 1 with every reschedule by the sender (version 1.1).
+    public var revision: Int
+    /// A new time the receiver asked for, until the sender reschedules (version 1.1).
+    public var proposal: TimeRange?
 
     public init(id: UUID, title: String, startTime: Date, endTime: Date, senderID: NodeID, receiverID: NodeID,
-                status: InvitationStatus, createdAt: Date, problem: Problem? = nil) {
+                status: InvitationStatus, createdAt: Date, problem: Problem? = nil, revision: Int = 0,
+                proposal: TimeRange? = nil) {
         self.id = id
         self.title = title
         self.startTime = startTime
@@ -24,6 +29,19 @@ public struct Invitation: Sendable, Equatable, Codable {
         self.status = status
         self.createdAt = createdAt
         self.problem = problem
+        self.revision = revision
+        self.proposal = proposal
+    }
+}
+
+/// A start and an end (a proposal's).
+public struct TimeRange: Sendable, Equatable, Codable {
+    public var start: Date
+    public var end: Date
+
+    public init(start: Date, end: Date) {
+        self.start = start
+        self.end = end
     }
 }
 
@@ -51,9 +69,12 @@ public struct Meeting: Sendable, Equatable, Codable {
     public var webexMeetingID: String
     public var creatorID: NodeID
     public var participants: [NodeID]
+    /// The invitation's revision its times are of (version 1.1).
+    public var revision: Int
 
     public init(id: UUID, invitationID: UUID, title: String, startTime: Date, endTime: Date, webLink: String,
-                webexMeetingID: String, creatorID: NodeID, participants: [NodeID]) {
+                webexMeetingID: String, creatorID: NodeID, participants: [NodeID], revision: Int = 0) {
+        self.revision = revision
         self.id = id
         self.invitationID = invitationID
         self.title = title

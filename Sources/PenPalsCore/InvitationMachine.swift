@@ -56,15 +56,19 @@ public enum InvitationMachine {
         public var ignored: String?
         /// A line worth logging about what changed.
         public var note: String?
+        /// The invitation's meeting, where this node has one, takes the invitation's new
+        /// title, times and revision (a reschedule).
+        public var meetingRevised = false
 
         public init(invitation: Invitation? = nil, meeting: Meeting? = nil, send: [EventBody] = [],
-                    job: MeetingJobCommand? = nil, ignored: String? = nil, note: String? = nil) {
+                    job: MeetingJobCommand? = nil, ignored: String? = nil, note: String? = nil, meetingRevised: Bool = false) {
             self.invitation = invitation
             self.meeting = meeting
             self.send = send
             self.job = job
             self.ignored = ignored
             self.note = note
+            self.meetingRevised = meetingRevised
         }
 
         static func ignore(_ why: String, send: [EventBody] = []) -> Change {
@@ -128,6 +132,46 @@ public enum InvitationMachine {
                           send: [.meetingFailed(MeetingFailure(invitationID: id, code: "retrying", message: message, retrying: true))],
                           job: .restart)
         }
+    }
+
+    /// The sender gives an invitation new times (and a title), in `pending`, `accepted`
+    /// or `scheduled` (version 1.1): the status stays, `revision` goes up by one, a
+    /// proposal is cleared, the receiver gets the new times in a `reschedule` event,
+    /// and a meeting that exists (or is being made) is brought to them at WebEx.
+    /// The times are checked against WebEx's rules by the caller (`MeetingRules`).
+    public static func reschedule(_ invitation: Invitation, title: String?, start: Date, end: Date,
+                                  in context: Context) throws(InvitationRefusal) -> Change {
+        guard let role = invitation.role(at: context.localID) else { throw .notFound(invitation.id) }
+        guard role == .sender else { throw .notSender(action: "reschedule") }
+        guard InvitationStatus.changeable.contains(invitation.status),
+              let status = invitation.status.applying(.reschedule, as: .sender) else {
+            throw .wrongState(invitation.status, action: "reschedule")
+        }
+        var next = invitation
+        next.status = status
+        next.title = title ?? invitation.title
+        next.startTime = start
+        next.endTime = end
+        next.revision = invitation.revision + 1
+        next.proposal = nil
+        let event = Reschedule(invitationID: invitation.id, revision: next.revision, title: next.title,
+                               startTime: Timestamp.format(start), endTime: Timestamp.format(end))
+        return Change(invitation: next, send: [.reschedule(event)],
+                      job: invitation.status == .pending ? nil : .update(revision: next.revision), meetingRevised: true)
+    }
+
+    /// The receiver asks for a new time, in `pending`, `accepted` or `scheduled`
+    /// (version 1.1): shown on both nodes until the sender reschedules.
+    public static func propose(_ invitation: Invitation, start: Date, end: Date,
+                               in context: Context) throws(InvitationRefusal) -> Change {
+        guard let role = invitation.role(at: context.localID) else { throw .notFound(invitation.id) }
+        guard role == .receiver else { throw .notReceiver(action: "propose a new time for") }
+        guard InvitationStatus.changeable.contains(invitation.status) else { throw .wrongState(invitation.status, action: "propose") }
+        var next = invitation
+        next.proposal = TimeRange(start: start, end: end)
+        let event = Proposal(invitationID: invitation.id, revision: invitation.revision,
+                             startTime: Timestamp.format(start), endTime: Timestamp.format(end))
+        return Change(invitation: next, send: [.propose(event)])
     }
 
     // MARK: The partner's events
@@ -214,8 +258,41 @@ public enum InvitationMachine {
                                   startTime: Timestamp.parse(notice.startTime) ?? invitation.startTime,
                                   endTime: Timestamp.parse(notice.endTime) ?? invitation.endTime,
                                   webLink: notice.webLink, webexMeetingID: notice.webexMeetingID,
-                                  creatorID: author, participants: [author, local])
+                                  creatorID: author, participants: [author, local], revision: invitation.revision)
             return Change(invitation: invitation, meeting: meeting)
+
+        case .reschedule(let change):
+            guard var invitation = existing, fromSender else { return .ignore(notSentHere) }
+            // Crossing changes end with the sender's highest revision on both nodes.
+            guard change.revision > invitation.revision else {
+                return .ignore("revision \(change.revision) is not newer than \(invitation.revision)")
+            }
+            guard let start = Timestamp.parse(change.startTime), let end = Timestamp.parse(change.endTime),
+                  let next = invitation.status.applying(.reschedule, as: .receiver) else { return .ignore("bad times") }
+            invitation.status = next
+            invitation.title = change.title
+            invitation.startTime = start
+            invitation.endTime = end
+            invitation.revision = change.revision
+            invitation.proposal = nil
+            return Change(invitation: invitation, meetingRevised: true)
+
+        case .propose(let proposal):
+            guard var invitation = existing, fromReceiver else { return .ignore(notSentToAuthor) }
+            guard proposal.revision == invitation.revision else {
+                return .ignore("a proposal for revision \(proposal.revision); the invitation is at \(invitation.revision)")
+            }
+            guard InvitationStatus.changeable.contains(invitation.status) else {
+                return .ignore("invitation is \(invitation.status.rawValue)")
+            }
+            guard let start = Timestamp.parse(proposal.startTime), let end = Timestamp.parse(proposal.endTime) else {
+                return .ignore("bad times")
+            }
+            invitation.proposal = TimeRange(start: start, end: end)
+            return Change(invitation: invitation)
+
+        case .unknown(let type, _):
+            return .ignore("an event of type \(type.rawValue), which this node does not know")
 
         case .meetingFailed(let failure):
             guard var invitation = existing, fromSender else { return .ignore(notSentHere) }
@@ -256,7 +333,9 @@ public enum InvitationMachine {
     /// The sender's job made `webexMeetingID` with `webLink` for the invitation (as it
     /// is now, `current`): the invitation is scheduled and the receiver gets the link;
     /// or, where it was settled while WebEx answered, the meeting must go.
-    public static func meetingMade(webexMeetingID: String, webLink: String, for current: Invitation?,
+    /// `madeFrom`: the revision of the invitation the meeting was made with; where the
+    /// invitation was rescheduled meanwhile, the job goes on to bring WebEx to its times.
+    public static func meetingMade(webexMeetingID: String, webLink: String, for current: Invitation?, madeFrom: Int? = nil,
                                    in context: Context) -> Change {
         guard var invitation = current, let next = invitation.status.applying(.schedule, as: .sender) else {
             return Change(job: .unwanted(webexMeetingID: webexMeetingID), note: "settled while WebEx made its meeting")
@@ -266,11 +345,14 @@ public enum InvitationMachine {
         let meeting = Meeting(id: invitation.id, invitationID: invitation.id, title: invitation.title,
                               startTime: invitation.startTime, endTime: invitation.endTime,
                               webLink: webLink, webexMeetingID: webexMeetingID,
-                              creatorID: context.localID, participants: [context.localID, invitation.receiverID])
+                              creatorID: context.localID, participants: [context.localID, invitation.receiverID],
+                              revision: invitation.revision)
+        let stale = (madeFrom ?? invitation.revision) < invitation.revision
         let notice = MeetingNotice(invitationID: invitation.id, webexMeetingID: webexMeetingID, webLink: webLink,
                                    title: invitation.title, startTime: Timestamp.format(invitation.startTime),
                                    endTime: Timestamp.format(invitation.endTime))
-        return Change(invitation: invitation, meeting: meeting, send: [.meeting(notice)], job: .made(webexMeetingID: webexMeetingID))
+        return Change(invitation: invitation, meeting: meeting, send: [.meeting(notice)],
+                      job: .made(webexMeetingID: webexMeetingID, update: stale ? invitation.revision : nil))
     }
 
     /// The sender's job gave up: the invitation fails on both nodes with a message a teacher can act on.
@@ -280,6 +362,15 @@ public enum InvitationMachine {
         invitation.problem = Problem(code: code, message: message, retrying: false)
         return Change(invitation: invitation,
                       send: [.meetingFailed(MeetingFailure(invitationID: invitation.id, code: code, message: message, retrying: false))])
+    }
+
+    /// WebEx refused the rescheduled times of the sender's meeting: the invitation keeps
+    /// its new times and status on both nodes, and the sender's teacher reads why the
+    /// meeting at WebEx still has its earlier ones.
+    public static func meetingUpdateRefused(_ current: Invitation?, message: String) -> Change {
+        guard var invitation = current, invitation.status == .scheduled else { return Change() }
+        invitation.problem = Problem(code: "webex_update_failed", message: message, retrying: false)
+        return Change(invitation: invitation)
     }
 
     /// The sender's job waits for its classroom to connect WebEx: the receiver is told once (per message).
@@ -306,6 +397,8 @@ public enum InvitationRefusal: Error, Equatable, Sendable {
     case notSender(action: String)
     /// Not in this status.
     case wrongState(InvitationStatus, action: String)
+    /// The partner's node has not announced the feature the action needs (a v1 node).
+    case partnerOutdated(name: String, action: String)
 
     public var code: String {
         switch self {
@@ -314,6 +407,7 @@ public enum InvitationRefusal: Error, Equatable, Sendable {
         case .notReceiver: "not_receiver"
         case .notSender: "not_sender"
         case .wrongState: "wrong_state"
+        case .partnerOutdated: "partner_outdated"
         }
     }
 
@@ -329,6 +423,12 @@ public enum InvitationRefusal: Error, Equatable, Sendable {
         case .notSender(let action): "Only the classroom that sent this invitation can \(action) it."
         case .wrongState(let status, "cancel"): "This invitation is \(status.rawValue) and can no longer be cancelled."
         case .wrongState(let status, "retry"): "This invitation is \(status.rawValue); only a failed invitation can be retried."
+        case .wrongState(let status, "reschedule"):
+            "This invitation is \(status.rawValue); only a pending, accepted or scheduled invitation can be rescheduled."
+        case .wrongState(let status, "propose"):
+            "This invitation is \(status.rawValue); a new time can be proposed only while it is pending, accepted or scheduled."
+        case .partnerOutdated(let name, let action):
+            "\(name)'s node runs an older PenPals that cannot \(action) yet; cancel and invite again, or ask its IT lead to update it."
         case .wrongState(let status, let action):
             "This invitation is \(status.rawValue); only a pending invitation can be \(action == "accept" ? "accepted" : "declined")."
         }

@@ -17,9 +17,11 @@ public enum InvitationStatus: String, Codable, Sendable, CaseIterable {
         switch role {
         case .sender:
             switch self {
-            case .pending: [.accept: .accepted, .decline: .declined, .cancel: .cancelled, .expire: .expired]
-            case .accepted: [.schedule: .scheduled, .cancel: .cancelled, .withdraw: .cancelled, .expire: .expired, .fail: .failed]
-            case .scheduled: [.cancel: .cancelled, .withdraw: .cancelled]
+            case .pending: [.accept: .accepted, .decline: .declined, .cancel: .cancelled, .expire: .expired, .reschedule: .pending]
+            case .accepted:
+                [.schedule: .scheduled, .cancel: .cancelled, .withdraw: .cancelled, .expire: .expired, .fail: .failed,
+                 .reschedule: .accepted]
+            case .scheduled: [.cancel: .cancelled, .withdraw: .cancelled, .reschedule: .scheduled]
             case .failed: [.retry: .accepted, .cancel: .cancelled, .withdraw: .cancelled, .expire: .expired]
             case .declined, .cancelled, .expired: [:]
             }
@@ -27,18 +29,22 @@ public enum InvitationStatus: String, Codable, Sendable, CaseIterable {
             // The sender's word (`cancel`, `senderExpired`, `schedule`) holds over what
             // crossed it here: a decline, a withdrawal, or an expiry on this node's clock.
             switch self {
+            // A reschedule keeps the status, except an invitation this node expired on
+            // its own clock: the sender's new times make it pending again (and a
+            // `meeting` of the sender then schedules it, as the sender's word).
             case .pending:
-                [.accept: .accepted, .decline: .declined, .cancel: .cancelled, .expire: .expired, .senderExpired: .expired]
+                [.accept: .accepted, .decline: .declined, .cancel: .cancelled, .expire: .expired, .senderExpired: .expired,
+                 .reschedule: .pending, .schedule: .scheduled]
             case .accepted:
                 [.schedule: .scheduled, .cancel: .cancelled, .withdraw: .cancelled, .expire: .expired,
-                 .senderExpired: .expired, .fail: .failed]
-            case .scheduled: [.cancel: .cancelled, .withdraw: .cancelled, .senderExpired: .expired]
+                 .senderExpired: .expired, .fail: .failed, .reschedule: .accepted]
+            case .scheduled: [.cancel: .cancelled, .withdraw: .cancelled, .senderExpired: .expired, .reschedule: .scheduled]
             case .failed:
                 [.retry: .accepted, .schedule: .scheduled, .cancel: .cancelled, .withdraw: .cancelled, .expire: .expired,
-                 .senderExpired: .expired]
-            case .declined: [.cancel: .cancelled, .senderExpired: .expired]
-            case .cancelled: [.senderExpired: .expired]
-            case .expired: [.cancel: .cancelled, .schedule: .scheduled]
+                 .senderExpired: .expired, .reschedule: .failed]
+            case .declined: [.cancel: .cancelled, .senderExpired: .expired, .reschedule: .declined]
+            case .cancelled: [.senderExpired: .expired, .reschedule: .cancelled]
+            case .expired: [.cancel: .cancelled, .schedule: .scheduled, .reschedule: .pending]
             }
         }
     }
@@ -47,6 +53,9 @@ public enum InvitationStatus: String, Codable, Sendable, CaseIterable {
     /// end, on the node's own clock (the store's query for due invitations uses these).
     public static let expiringAtStart: Set<InvitationStatus> = [.pending]
     public static let expiringAtEnd: Set<InvitationStatus> = [.accepted, .failed]
+
+    /// Statuses in which the sender may reschedule and the receiver propose a new time.
+    public static let changeable: Set<InvitationStatus> = [.pending, .accepted, .scheduled]
 }
 
 /// Which side of an invitation a node is.
@@ -74,4 +83,6 @@ public enum InvitationAction: String, Sendable, CaseIterable {
     case fail
     /// The sender asks to make the meeting again after a failure.
     case retry
+    /// The sender gives the invitation new times (version 1.1).
+    case reschedule
 }

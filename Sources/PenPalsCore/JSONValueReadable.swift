@@ -79,7 +79,7 @@ extension ClockMessage: JSONValueReadable {
         guard let from = NodeID(json: json["from"]), let to = NodeID(json: json["to"]),
               let clock = integers(json["clock"]), let createdAt = json["created_at"]?.string,
               case .some(let v) = json.optional("v"), case .some(let events) = json.optional("events"),
-              case .some(let more) = json.optional("more") else { return nil }
+              case .some(let more) = json.optional("more"), case .some(let features) = json.optional("features") else { return nil }
         // Member by member, not through a PairClock of `from` and `to`: its two-entry
         // dictionary traps when they are the same node, and the clock is checked later.
         var message = ClockMessage(from: from, to: to, clock: clock, createdAt: createdAt)
@@ -94,6 +94,15 @@ extension ClockMessage: JSONValueReadable {
         if let more {
             guard let flag = more.bool else { return nil }
             message.more = flag
+        }
+        if let features {
+            guard let items = features.array else { return nil }
+            var names: [String] = []
+            for item in items {
+                guard let name = item.string else { return nil }
+                names.append(name)
+            }
+            message.features = names
         }
         self = message
     }

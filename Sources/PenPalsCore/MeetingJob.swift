@@ -8,6 +8,11 @@ import Foundation
 ///        └──retry later────┘  └─ a call in doubt (timeout, crash) ──┘ (cancel while creating)
 ///                          └──give up──▶ failed ──teacher's retry──▶ a new job, creating
 ///
+///     created ──reschedule──▶ updating ──PUT of the latest revision──▶ created
+///
+/// An update is a PUT of the whole meeting with the invitation's current fields: repeated
+/// after any doubt, it changes nothing more, and it never makes a second meeting.
+///
 /// A job found `creating` may have made its meeting already (the call's answer was
 /// lost, or the node stopped): it looks the meeting up by its integration tag before
 /// anything is created again, so there is exactly one meeting.
@@ -24,9 +29,12 @@ public struct MeetingJob: Sendable, Equatable {
         case deleting
         /// The meeting of a cancelled invitation is gone from WebEx.
         case deleted
+        /// The invitation was rescheduled after its meeting was made: bring the meeting
+        /// at WebEx to revision `updateRevision` (version 1.1).
+        case updating
 
         /// The states in which the job still has work to do.
-        public static let open: Set<State> = [.pending, .creating, .deleting]
+        public static let open: Set<State> = [.pending, .creating, .deleting, .updating]
     }
 
     public var invitationID: UUID
@@ -38,9 +46,12 @@ public struct MeetingJob: Sendable, Equatable {
     public var updatedAt: Date
     /// The WebEx meeting to delete, when known (`deleting`).
     public var webexMeetingID: String?
+    /// The invitation's revision the WebEx meeting must show (`updating`, or a reschedule
+    /// while the meeting was being made).
+    public var updateRevision: Int?
 
     public init(invitationID: UUID, state: State, attempts: Int, nextAttempt: Date, lastError: String?, updatedAt: Date,
-                webexMeetingID: String? = nil) {
+                webexMeetingID: String? = nil, updateRevision: Int? = nil) {
         self.invitationID = invitationID
         self.state = state
         self.attempts = attempts
@@ -48,6 +59,7 @@ public struct MeetingJob: Sendable, Equatable {
         self.lastError = lastError
         self.updatedAt = updatedAt
         self.webexMeetingID = webexMeetingID
+        self.updateRevision = updateRevision
     }
 
     public var isOpen: Bool { State.open.contains(state) }
@@ -69,8 +81,12 @@ public enum MeetingJobCommand: Sendable, Equatable {
     case drop
     /// Expired: a job that has not made its meeting stops.
     case stop(reason: String)
-    /// The job's meeting is recorded.
-    case made(webexMeetingID: String)
+    /// The job's meeting is recorded; `update`: the invitation was rescheduled to this
+    /// revision while WebEx made it, so the meeting is brought to it next.
+    case made(webexMeetingID: String, update: Int?)
+    /// Rescheduled to `revision`: a meeting that exists is brought to the new times
+    /// (one in the making is, once made).
+    case update(revision: Int)
     /// The job made its meeting after the invitation was settled: delete it.
     case unwanted(webexMeetingID: String)
 }
@@ -138,7 +154,7 @@ public enum MeetingJobMachine {
         case .drop:
             guard var job = existing else { return nil }
             switch job.state {
-            case .created where recordedMeeting != nil, .creating:
+            case .created where recordedMeeting != nil, .creating, .updating:
                 job.state = .deleting
                 job.webexMeetingID = recordedMeeting
                 job.attempts = 0
@@ -158,10 +174,31 @@ public enum MeetingJobMachine {
             job.lastError = reason
             job.updatedAt = now
             return job
-        case .made:
+        case .made(_, let update):
             guard var job = existing else { return nil }
-            job.state = .created
+            let target = max(update ?? 0, job.updateRevision ?? 0)
+            job.state = target > 0 ? .updating : .created
+            job.updateRevision = target > 0 ? target : nil
+            job.attempts = 0
+            job.nextAttempt = now
             job.lastError = nil
+            job.updatedAt = now
+            return job
+        case .update(let revision):
+            guard var job = existing else { return nil }
+            switch job.state {
+            case .created, .updating:
+                job.state = .updating
+                job.attempts = 0
+                job.nextAttempt = now
+                job.lastError = nil
+            case .pending, .creating:
+                // Made with the invitation's times when it runs; one in flight is told by `made`.
+                break
+            case .failed, .deleting, .deleted:
+                return nil
+            }
+            job.updateRevision = max(job.updateRevision ?? 0, revision)
             job.updatedAt = now
             return job
         case .unwanted(let webexMeetingID):
@@ -190,12 +227,20 @@ public enum MeetingJobMachine {
         case call(started: MeetingJob, inDoubt: Bool)
         /// Delete the cancelled invitation's meeting.
         case delete
+        /// PUT the meeting with the invitation's current fields (version 1.1).
+        case update
     }
 
     /// What `job` does now, given its invitation's status and whether WebEx is connected.
     public static func next(_ job: MeetingJob, invitation: InvitationStatus, connected: Bool, now: Date,
                             policy: Policy) -> Next {
         if job.state == .deleting { return .delete }
+        if job.state == .updating {
+            guard invitation == .scheduled else {
+                return .finish(finished(job, state: .created, note: "invitation is \(invitation.rawValue)", now: now))
+            }
+            return connected ? .update : .waitForWebex
+        }
         guard invitation == .accepted else {
             var done = job
             done.state = invitation == .scheduled ? .created : .failed
@@ -309,6 +354,47 @@ public enum MeetingJobMachine {
             (delay, error) = (30, message)
         }
         return rescheduled(job, state: .deleting, after: delay, error: error, now: now)
+    }
+
+    /// `job` (updating) after WebEx took the meeting of `revision`: done, or once more
+    /// when the invitation was rescheduled again while the call ran.
+    public static func updated(_ job: MeetingJob, to revision: Int, now: Date) -> MeetingJob {
+        var next = job
+        next.attempts = 0
+        next.updatedAt = now
+        if revision >= (job.updateRevision ?? 0) {
+            next.state = .created
+            next.updateRevision = nil
+            next.lastError = nil
+        } else {
+            next.nextAttempt = now
+        }
+        return next
+    }
+
+    /// What an update does after a failed PUT: try again later (as a delete does), or,
+    /// when WebEx refuses the new fields, stop with what the teachers read; the
+    /// meeting keeps its last times at WebEx until the next reschedule.
+    public enum AfterUpdateFailure: Sendable, Equatable {
+        case retry(MeetingJob)
+        case waitForWebex
+        case giveUp(MeetingJob, message: String)
+    }
+
+    public static func afterUpdateFailure(_ failure: MeetingJobFailure, job: MeetingJob, now: Date, policy: Policy,
+                                          jitter: (ClosedRange<Double>) -> Double) -> AfterUpdateFailure {
+        switch failure {
+        case .notConnected:
+            return .waitForWebex
+        case .rejected(_, let message), .unusableLink(let message):
+            var done = finished(job, state: .created, note: "WebEx refused the new times: \(message)", now: now)
+            done.updateRevision = nil
+            return .giveUp(done, message: "WebEx refused to move the meeting: \(message). The meeting keeps its earlier times at WebEx; reschedule again to try once more.")
+        case .rateLimited, .server, .lost, .other:
+            var next = afterDeleteFailure(failure, job: job, now: now, policy: policy, jitter: jitter)
+            next.state = .updating
+            return .retry(next)
+        }
     }
 
     /// The job done: `state` (created, failed, deleted) with a note.

@@ -2,6 +2,13 @@ import Foundation
 
 /// RFC 3339 times as the API and the protocol write them.
 public enum Timestamp {
+    /// Whether `start` and `end` are both times `parse` reads, `end` after `start`
+    /// (what every event that carries a meeting's times must hold).
+    public static func isOrderedPair(_ start: String, _ end: String) -> Bool {
+        guard let start = parse(start), let end = parse(end) else { return false }
+        return end > start
+    }
+
     /// Parses an RFC 3339 time that carries a zone (`Z` or `±hh:mm`), with or without fractional seconds.
     /// Only instants `format` can write are read (years 0001 to 9999 in UTC): a time a
     /// node takes is one it can send on as it is.

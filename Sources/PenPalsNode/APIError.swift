@@ -32,7 +32,7 @@ public struct APIError: Error, HTTPResponseError, Equatable {
         case .notFound: .notFound
         case .unknownClassroom: .badRequest
         case .notReceiver, .notSender: .forbidden
-        case .wrongState: .conflict
+        case .wrongState, .partnerOutdated: .conflict
         }
         return APIError(status, refusal.code, refusal.message)
     }

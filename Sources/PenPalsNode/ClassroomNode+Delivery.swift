@@ -216,21 +216,24 @@ extension ClassroomNode {
     /// Records what a signed clock of `peer` acknowledges; asks for a sync when
     /// the clock shows events of the peer this node has not applied.
     func believe(_ envelope: SignedEnvelope, from peer: NodeID) async throws -> Int {
+        let message: ClockMessage
         let clock: PairClock
         do {
-            (_, clock) = try ClockMessage.open(envelope, expectedAuthor: peer, localID: id) { $0 == peer }
+            (message, clock) = try ClockMessage.open(envelope, expectedAuthor: peer, localID: id) { $0 == peer }
         } catch {
             throw PeerFailure.badAnswer(error.message)
         }
-        return try await believe(clock, from: peer)
+        return try await believe(clock, from: peer, features: message.announced)
     }
 
-    /// Records what an already checked signed clock of `peer` acknowledges.
-    func believe(_ clock: PairClock, from peer: NodeID) async throws -> Int {
+    /// Records what an already checked signed clock of `peer` acknowledges, and the
+    /// features it announced (none: a v1 node, which gets no event of version 1.1).
+    func believe(_ clock: PairClock, from peer: NodeID, features: Set<NodeFeature>?) async throws -> Int {
         let time = now()
         let (acked, applied) = try await store.write { tx in
             let acked = try tx.recordAcknowledgement(from: peer, applied: clock.applied)
             try tx.recordContact(with: peer, at: time)
+            try tx.recordFeatures(of: peer, features ?? [])
             return (acked, try tx.peer(peer)?.applied ?? 0)
         }
         if clock.missingLocally(localApplied: applied) > 0 { wantSync(peer) }
@@ -309,7 +312,7 @@ extension ClassroomNode {
             // Its clock is believed only from a checked signature (the answer was checked
             // once; a page is not parsed and verified twice).
             guard await pageSigned else { throw forged }
-            _ = try await believe(clock, from: peerID)
+            _ = try await believe(clock, from: peerID, features: message.announced)
             if message.more != true || envelopes.isEmpty { break }
         }
         let sent = try await pushOutbox(to: peer)
@@ -383,6 +386,7 @@ extension ClassroomNode {
         let state = try await store.write { tx in
             try tx.recordAcknowledgement(from: peer, applied: clock.applied)
             try tx.recordContact(with: peer, at: time)
+            try tx.recordFeatures(of: peer, message.announced ?? [])
             return try tx.peer(peer)
         }
         guard let state else { throw StoreError.unknownPeer(peer.rawValue) }

@@ -106,6 +106,9 @@ extension ClassroomNode {
                     try self.applyReady(from: author, in: tx, effects: &effects)
                 }
                 guard let state = try tx.peer(author) else { throw StoreError.unknownPeer(author.rawValue) }
+                // A peer known only from its pushes (which carry no clock of its own): one
+                // sync reads what it announces, so that events of version 1.1 can go to it.
+                if try tx.features(of: author) == nil { effects.syncWith.insert(author) }
                 if highest > state.applied {
                     // Refused whole (the transaction rolls back) rather than filling the disk.
                     let held = try tx.heldBeyondGap(from: author)
@@ -148,7 +151,13 @@ extension ClassroomNode {
     /// One event's effect on this node's invitations (`InvitationMachine.receive`).
     private func apply(_ event: StoreTransaction.PendingEvent, in tx: StoreTransaction, effects: inout Effects) throws {
         let time = now()
-        let invitationID = event.body.invitationID
+        guard let invitationID = event.body.invitationID else {
+            // A newer node's event: stored and acknowledged with the others, so the
+            // channel goes on; nothing here knows what it means (contract §7).
+            logger.info("event of a type this node does not know: stored, acknowledged, ignored",
+                        metadata: ["type": "\(event.body.type.rawValue)", "seq": "\(event.seq)"])
+            return
+        }
         effects.changed.insert(invitationID)
         let existing = try tx.invitation(invitationID)
         let change = InvitationMachine.receive(event.body, from: event.author, createdAt: event.createdAt, existing: existing,

@@ -70,6 +70,46 @@ extension ClassroomNode {
         return invitation
     }
 
+    /// The sender gives an invitation new times and, optionally, a new title (contract §7.2).
+    public func reschedule(_ invitationID: UUID, title: String?, start: Date, end: Date) async throws -> Invitation {
+        try await change(invitationID, action: "reschedule") { invitation, time in
+            if let violation = MeetingRules.check(title: title ?? invitation.title, start: start, end: end, now: time) { throw violation }
+            return try InvitationMachine.reschedule(invitation, title: title, start: start, end: end, in: self.context(time))
+        }
+    }
+
+    /// The receiver proposes a new time (contract §7.2).
+    public func propose(_ invitationID: UUID, start: Date, end: Date) async throws -> Invitation {
+        try await change(invitationID, action: "propose a new time") { invitation, time in
+            if let violation = MeetingRules.check(title: invitation.title, start: start, end: end, now: time) { throw violation }
+            return try InvitationMachine.propose(invitation, start: start, end: end, in: self.context(time))
+        }
+    }
+
+    /// A change of version 1.1 to an invitation, in one transaction after expiring what
+    /// is due; refused when the partner's node has not announced that it takes it.
+    private func change(_ invitationID: UUID, action: String,
+                        _ decide: @escaping @Sendable (Invitation, Date) throws -> InvitationMachine.Change) async throws -> Invitation {
+        let time = now()
+        let (invitation, effects) = try await store.write { tx in
+            var effects = Effects()
+            let invitation = try self.expiringInvitation(invitationID, in: tx, now: time, effects: &effects)
+            let change = try decide(invitation, time)
+            let other = invitation.senderID == self.id ? invitation.receiverID : invitation.senderID
+            let features = try tx.features(of: other) ?? []
+            for body in change.send {
+                if let needed = body.type.feature, !features.contains(needed) {
+                    throw InvitationRefusal.partnerOutdated(name: self.directory.peer(id: other)?.classroom.displayName ?? other.rawValue,
+                                                            action: action)
+                }
+            }
+            try self.carryOut(change, on: invitation, in: tx, now: time, effects: &effects)
+            return (change.invitation ?? invitation, effects)
+        }
+        settle(effects)
+        return invitation
+    }
+
     /// One teacher's action, in one transaction, after expiring what is due.
     private func act(_ action: InvitationMachine.TeacherAction, on invitationID: UUID) async throws -> Invitation {
         let time = now()
@@ -95,6 +135,13 @@ extension ClassroomNode {
         }
         if let meeting = change.meeting { try tx.save(meeting) }
         guard let current = change.invitation ?? invitation else { return }
+        if change.meetingRevised, var meeting = try tx.meeting(forInvitation: current.id) {
+            meeting.title = current.title
+            meeting.startTime = current.startTime
+            meeting.endTime = current.endTime
+            meeting.revision = current.revision
+            try tx.save(meeting)
+        }
         if !change.send.isEmpty {
             let other = current.senderID == id ? current.receiverID : current.senderID
             for body in change.send { try send(body, to: other, in: tx, effects: &effects) }

@@ -80,10 +80,13 @@ extension ClassroomNode {
         let time = now()
         do {
             guard let invitation = try await store.read({ try $0.invitation(invitationID) }) else { return }
-            let connected = job.state == .deleting || invitation.status == .accepted ? try await meetingHost?.isConnected() ?? false : false
+            let connected = job.state == .deleting || job.state == .updating || invitation.status == .accepted
+                ? try await meetingHost?.isConnected() ?? false : false
             switch MeetingJobMachine.next(job, invitation: invitation.status, connected: connected, now: time, policy: jobPolicy) {
             case .delete:
                 await delete(job, invitation: invitation, connected: connected)
+            case .update:
+                await update(job, invitation: invitation)
             case .finish(let done):
                 try await store.write { try $0.save(done) }
             case .waitForWebex:
@@ -168,7 +171,7 @@ extension ClassroomNode {
             var effects = Effects()
             let current = try tx.invitation(invitation.id)
             let change = InvitationMachine.meetingMade(webexMeetingID: webexMeeting.id, webLink: webexMeeting.webLink,
-                                                       for: current, in: self.context(time))
+                                                       for: current, madeFrom: invitation.revision, in: self.context(time))
             try self.carryOut(change, on: current, in: tx, now: time, effects: &effects)
             return effects
         }
@@ -239,6 +242,54 @@ extension ClassroomNode {
             }
         }
         wantMeetingJobs()
+    }
+
+    /// Brings a rescheduled invitation's WebEx meeting to its current title and times:
+    /// one PUT with every field the meeting was made with. A PUT repeated after a crash
+    /// or a lost answer changes nothing more, so the job needs no doubt state; a
+    /// reschedule while it ran is caught by `MeetingJobMachine.updated`.
+    private func update(_ job: MeetingJob, invitation: Invitation) async {
+        let invitationID = invitation.id
+        do {
+            guard let meetingHost else { throw WebexError.notConnected }
+            guard let meeting = try await store.read({ try $0.meeting(forInvitation: invitationID) }) else {
+                let done = MeetingJobMachine.finished(job, state: .created, note: "no meeting to update", now: now())
+                try await store.write { try $0.save(done) }
+                return
+            }
+            _ = try await meetingHost.updateMeeting(id: meeting.webexMeetingID, Self.newWebexMeeting(for: invitation, in: settings.timezone))
+            let time = now()
+            try await store.write { tx in
+                // The job as it is now: a reschedule during the call raised its revision.
+                guard let current = try tx.job(forInvitation: invitationID) else { return }
+                try tx.save(MeetingJobMachine.updated(current, to: invitation.revision, now: time))
+            }
+            logger.info("WebEx meeting updated", metadata: ["invitation": "\(invitationID.lowercasedString)",
+                                                             "revision": "\(invitation.revision)"])
+        } catch {
+            let failure = Self.failure(error)
+            logger.warning("the WebEx meeting could not be updated yet",
+                           metadata: ["invitation": "\(invitationID.lowercasedString)", "error": "\(error)"])
+            switch MeetingJobMachine.afterUpdateFailure(failure, job: job, now: now(), policy: jobPolicy, jitter: jitter) {
+            case .retry(let next):
+                try? await store.write { try $0.save(next) }
+            case .waitForWebex:
+                try? await store.write { [policy = jobPolicy, time = now()] tx in
+                    try tx.save(MeetingJobMachine.waitingForWebex(job, now: time, policy: policy))
+                }
+            case .giveUp(let done, let message):
+                let time = now()
+                let effects = try? await store.write { tx in
+                    var effects = Effects()
+                    try tx.save(done)
+                    let current = try tx.invitation(invitationID)
+                    try self.carryOut(InvitationMachine.meetingUpdateRefused(current, message: message), on: current, in: tx,
+                                      now: time, effects: &effects)
+                    return effects
+                }
+                if let effects { settle(effects) }
+            }
+        }
     }
 
     /// Deletes the WebEx meeting of a cancelled invitation: the one recorded, or the

@@ -59,6 +59,8 @@ public protocol MeetingHost: Sendable {
     /// The meeting carrying `tag` between `from` and `to`, if one exists.
     func findMeeting(tag: String, from: Date, to: Date) async throws -> WebexMeeting?
     func createMeeting(_ meeting: NewWebexMeeting) async throws -> WebexMeeting
+    /// Replaces the meeting's fields (a PUT: every field it was made with, with new values).
+    func updateMeeting(id: String, _ meeting: NewWebexMeeting) async throws -> WebexMeeting
     func deleteMeeting(id: String) async throws
 }
 
@@ -85,6 +87,13 @@ struct WebexLink: MeetingHost {
         let client = client
         return try await account.withAccessToken { token in
             try await client.createMeeting(meeting, accessToken: token)
+        }
+    }
+
+    func updateMeeting(id: String, _ meeting: NewWebexMeeting) async throws -> WebexMeeting {
+        let client = client
+        return try await account.withAccessToken { token in
+            try await client.updateMeeting(id: id, meeting, accessToken: token)
         }
     }
 

@@ -15,10 +15,28 @@ struct InvitationView: Encodable {
         case startTime = "start_time", endTime = "end_time", senderID = "sender_id", senderName = "sender_name"
         case receiverID = "receiver_id", receiverName = "receiver_name", createdAt = "created_at"
         case meetingID = "meeting_id", webLink = "web_link"
+        case groupID = "group_id", revision, recurrence, proposal
+    }
+
+    /// `proposal`: `{start_time, end_time}`.
+    struct ProposalView: Encodable {
+        var start: Date
+        var end: Date
+        enum CodingKeys: String, CodingKey { case start = "start_time", end = "end_time" }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(Timestamp.format(start), forKey: .start)
+            try c.encode(Timestamp.format(end), forKey: .end)
+        }
     }
 
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(invitation.revision, forKey: .revision)
+        try c.encode(invitation.proposal.map { ProposalView(start: $0.start, end: $0.end) }, forKey: .proposal)
+        // Groups and series are not made by this version yet: always null.
+        try c.encodeNil(forKey: .groupID)
+        try c.encodeNil(forKey: .recurrence)
         try c.encode(invitation.id.lowercasedString, forKey: .id)
         try c.encode(invitation.title, forKey: .title)
         try c.encode(Timestamp.format(invitation.startTime), forKey: .startTime)
@@ -42,12 +60,24 @@ extension InvitationView: JSONValueWritable {
         json.beginObject()
         json.key("created_at"); json.string(Timestamp.format(invitation.createdAt))
         json.key("end_time"); json.string(Timestamp.format(invitation.endTime))
+        json.key("group_id"); json.null()
         json.key("id"); json.string(invitation.id.lowercasedString)
         json.key("meeting_id"); json.string(meeting?.id.lowercasedString)
         json.key("problem")
         if let problem = invitation.problem { problem.write(to: &json) } else { json.null() }
+        json.key("proposal")
+        if let proposal = invitation.proposal {
+            json.beginObject()
+            json.key("end_time"); json.string(Timestamp.format(proposal.end))
+            json.key("start_time"); json.string(Timestamp.format(proposal.start))
+            json.endObject()
+        } else {
+            json.null()
+        }
         json.key("receiver_id"); json.string(invitation.receiverID.rawValue)
         json.key("receiver_name"); json.string(receiverName)
+        json.key("recurrence"); json.null()
+        json.key("revision"); json.integer(invitation.revision)
         json.key("sender_id"); json.string(invitation.senderID.rawValue)
         json.key("sender_name"); json.string(senderName)
         json.key("start_time"); json.string(Timestamp.format(invitation.startTime))
@@ -68,10 +98,16 @@ struct MeetingView: Encodable {
         case id, title, participants
         case invitationID = "invitation_id", startTime = "start_time", endTime = "end_time", webLink = "web_link"
         case webexMeetingID = "webex_meeting_id", creatorID = "creator_id", creatorName = "creator_name"
+        case revision, recurrence, groupID = "group_id", invitationIDs = "invitation_ids"
     }
 
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(meeting.revision, forKey: .revision)
+        // A one-to-one meeting (groups and series are not made by this version yet).
+        try c.encodeNil(forKey: .recurrence)
+        try c.encodeNil(forKey: .groupID)
+        try c.encode([meeting.invitationID.lowercasedString], forKey: .invitationIDs)
         try c.encode(meeting.id.lowercasedString, forKey: .id)
         try c.encode(meeting.invitationID.lowercasedString, forKey: .invitationID)
         try c.encode(meeting.title, forKey: .title)

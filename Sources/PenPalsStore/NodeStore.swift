@@ -342,6 +342,19 @@ public final class NodeStore: Sendable {
             // A cancelled invitation's meeting is deleted at WebEx by its job, durably.
             try db.alter(table: "meeting_job") { t in t.add(column: "webex_meeting_id", .text) }
         }
+        migrator.registerMigration("v5: meetings that change") { db in
+            // What each peer announced it speaks (comma-separated; NULL: nothing heard yet).
+            try db.alter(table: "peer") { t in t.add(column: "features", .text) }
+            // Reschedules and proposals (contract §7.2).
+            try db.alter(table: "invitation") { t in
+                t.add(column: "revision", .integer).notNull().defaults(to: 0)
+                t.add(column: "proposal_start", .double)
+                t.add(column: "proposal_end", .double)
+            }
+            try db.alter(table: "meeting") { t in t.add(column: "revision", .integer).notNull().defaults(to: 0) }
+            // The revision the WebEx meeting must be brought to (a PUT), at the sender.
+            try db.alter(table: "meeting_job") { t in t.add(column: "update_revision", .integer) }
+        }
         return migrator
     }
 }

@@ -91,11 +91,15 @@ struct InvitationRecord: Codable, FetchableRecord, PersistableRecord {
     var problemMessage: String?
     var problemRetrying: Bool?
     var updatedAt: Double
+    var revision: Int
+    var proposalStart: Double?
+    var proposalEnd: Double?
 
     enum CodingKeys: String, CodingKey {
         case id, title, startTime = "start_time", endTime = "end_time", senderID = "sender_id", receiverID = "receiver_id"
         case status, createdAt = "created_at", problemCode = "problem_code", problemMessage = "problem_message"
         case problemRetrying = "problem_retrying", updatedAt = "updated_at"
+        case revision, proposalStart = "proposal_start", proposalEnd = "proposal_end"
     }
 
     /// Read by column, not through `Decodable` (see `PeerState.init(row:)`).
@@ -112,24 +116,28 @@ struct InvitationRecord: Codable, FetchableRecord, PersistableRecord {
         problemMessage = row["problem_message"]
         problemRetrying = row["problem_retrying"]
         updatedAt = row["updated_at"]
+        revision = row["revision"]
+        proposalStart = row["proposal_start"]
+        proposalEnd = row["proposal_end"]
     }
 
     /// The columns `init(raw:)` reads, in its order.
     static let rawColumns = """
         id, title, start_time, end_time, sender_id, receiver_id, status, created_at,
-        problem_code, problem_message, problem_retrying, updated_at
+        problem_code, problem_message, problem_retrying, updated_at, revision, proposal_start, proposal_end
         """
 
     // Made once: the statement cache is looked up by the SQL's text.
     static let selectByID = "SELECT \(rawColumns) FROM invitation WHERE id = ?"
     static let upsert = """
         INSERT INTO invitation (\(rawColumns))
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT(id) DO UPDATE SET title = excluded.title, start_time = excluded.start_time,
             end_time = excluded.end_time, sender_id = excluded.sender_id, receiver_id = excluded.receiver_id,
             status = excluded.status, created_at = excluded.created_at, problem_code = excluded.problem_code,
             problem_message = excluded.problem_message, problem_retrying = excluded.problem_retrying,
-            updated_at = excluded.updated_at
+            updated_at = excluded.updated_at, revision = excluded.revision,
+            proposal_start = excluded.proposal_start, proposal_end = excluded.proposal_end
         """
 
     /// The current row of a statement that selects `rawColumns`.
@@ -146,6 +154,9 @@ struct InvitationRecord: Codable, FetchableRecord, PersistableRecord {
         problemMessage = row.text(9)
         problemRetrying = row.isNull(10) ? nil : row.int(10) != 0
         updatedAt = row.double(11)
+        revision = row.int(12)
+        proposalStart = row.isNull(13) ? nil : row.double(13)
+        proposalEnd = row.isNull(14) ? nil : row.double(14)
     }
 
     init(_ invitation: Invitation, updatedAt: Date) {
@@ -161,6 +172,9 @@ struct InvitationRecord: Codable, FetchableRecord, PersistableRecord {
         problemMessage = invitation.problem?.message
         problemRetrying = invitation.problem?.retrying
         self.updatedAt = updatedAt.timeIntervalSince1970
+        revision = invitation.revision
+        proposalStart = invitation.proposal?.start.timeIntervalSince1970
+        proposalEnd = invitation.proposal?.end.timeIntervalSince1970
     }
 
     func domain() throws -> Invitation {
@@ -171,7 +185,11 @@ struct InvitationRecord: Codable, FetchableRecord, PersistableRecord {
         let problem = problemCode.map { Problem(code: $0, message: problemMessage ?? "", retrying: problemRetrying ?? false) }
         return Invitation(id: uuid, title: title, startTime: Date(timeIntervalSince1970: startTime),
                           endTime: Date(timeIntervalSince1970: endTime), senderID: sender, receiverID: receiver,
-                          status: status, createdAt: Date(timeIntervalSince1970: createdAt), problem: problem)
+                          status: status, createdAt: Date(timeIntervalSince1970: createdAt), problem: problem,
+                          revision: revision,
+                          proposal: proposalStart.flatMap { start in
+                              proposalEnd.map { TimeRange(start: Date(timeIntervalSince1970: start), end: Date(timeIntervalSince1970: $0)) }
+                          })
     }
 }
 
@@ -185,10 +203,11 @@ struct MeetingRecord: Codable, FetchableRecord, PersistableRecord {
     var webLink: String
     var webexMeetingID: String
     var creatorID: String
+    var revision: Int
 
     enum CodingKeys: String, CodingKey {
         case id, invitationID = "invitation_id", title, startTime = "start_time", endTime = "end_time"
-        case webLink = "web_link", webexMeetingID = "webex_meeting_id", creatorID = "creator_id"
+        case webLink = "web_link", webexMeetingID = "webex_meeting_id", creatorID = "creator_id", revision
     }
 }
 
@@ -209,10 +228,12 @@ struct MeetingJobRecord: Codable, FetchableRecord, PersistableRecord {
     var lastError: String?
     var updatedAt: Double
     var webexMeetingID: String?
+    var updateRevision: Int?
 
     enum CodingKeys: String, CodingKey, ColumnExpression {
         case invitationID = "invitation_id", state, attempts, nextAttempt = "next_attempt"
         case lastError = "last_error", updatedAt = "updated_at", webexMeetingID = "webex_meeting_id"
+        case updateRevision = "update_revision"
     }
     typealias Columns = CodingKeys
 
@@ -224,6 +245,7 @@ struct MeetingJobRecord: Codable, FetchableRecord, PersistableRecord {
         lastError = job.lastError
         updatedAt = job.updatedAt.timeIntervalSince1970
         webexMeetingID = job.webexMeetingID
+        updateRevision = job.updateRevision
     }
 
     func domain() throws -> MeetingJob {
@@ -231,7 +253,8 @@ struct MeetingJobRecord: Codable, FetchableRecord, PersistableRecord {
             throw StoreError.corrupt("meeting job \(invitationID)")
         }
         return MeetingJob(invitationID: id, state: state, attempts: attempts, nextAttempt: Date(timeIntervalSince1970: nextAttempt),
-                          lastError: lastError, updatedAt: Date(timeIntervalSince1970: updatedAt), webexMeetingID: webexMeetingID)
+                          lastError: lastError, updatedAt: Date(timeIntervalSince1970: updatedAt), webexMeetingID: webexMeetingID,
+                          updateRevision: updateRevision)
     }
 }
 

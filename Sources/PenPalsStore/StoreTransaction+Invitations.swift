@@ -56,7 +56,7 @@ extension StoreTransaction {
         // One prepared upsert, bound by position (written once per applied event).
         let upsert = try RawStatement(db, sql: InvitationRecord.upsert)
         try upsert.bind(r.id, r.title, r.startTime, r.endTime, r.senderID, r.receiverID, r.status, r.createdAt,
-                        r.problemCode, r.problemMessage, r.problemRetrying, r.updatedAt)
+                        r.problemCode, r.problemMessage, r.problemRetrying, r.updatedAt, r.revision, r.proposalStart, r.proposalEnd)
         try upsert.run()
     }
 
@@ -160,7 +160,7 @@ extension StoreTransaction {
         try MeetingRecord(id: id, invitationID: meeting.invitationID.lowercasedString, title: meeting.title,
                           startTime: meeting.startTime.timeIntervalSince1970, endTime: meeting.endTime.timeIntervalSince1970,
                           webLink: meeting.webLink, webexMeetingID: meeting.webexMeetingID,
-                          creatorID: meeting.creatorID.rawValue).save(db)
+                          creatorID: meeting.creatorID.rawValue, revision: meeting.revision).save(db)
         try ParticipantRecord.filter(Column("meeting_id") == id).deleteAll(db)
         for participant in meeting.participants {
             try ParticipantRecord(meetingID: id, nodeID: participant.rawValue).insert(db)
@@ -216,7 +216,8 @@ extension StoreTransaction {
                                                arguments: [record.id]).compactMap(NodeID.init)
         return Meeting(id: id, invitationID: invitationID, title: record.title,
                        startTime: Date(timeIntervalSince1970: record.startTime), endTime: Date(timeIntervalSince1970: record.endTime),
-                       webLink: record.webLink, webexMeetingID: record.webexMeetingID, creatorID: creator, participants: participants)
+                       webLink: record.webLink, webexMeetingID: record.webexMeetingID, creatorID: creator, participants: participants,
+                       revision: record.revision)
     }
 
     // MARK: Meeting jobs

@@ -99,6 +99,23 @@ public struct StoreTransaction {
         }
     }
 
+    /// What `peer` announced it speaks in its last signed clock; nil before any clock of
+    /// it was read here (a peer whose events arrived only in its own pushes).
+    public func features(of peer: NodeID) throws -> Set<NodeFeature>? {
+        let text = try String?.fetchOne(db.cachedStatement(sql: "SELECT features FROM peer WHERE node_id = ?"),
+                                        arguments: [peer.rawValue]) ?? nil
+        return text.map { Set($0.split(separator: ",").map { NodeFeature(rawValue: String($0)) }) }
+    }
+
+    /// Records what `peer` announced in a signed clock of its own (nothing: a v1 node).
+    public func recordFeatures(of peer: NodeID, _ features: Set<NodeFeature>) throws {
+        let text = features.sorted().map(\.rawValue).joined(separator: ",")
+        try updatePeerRow(peer) {
+            try db.cachedStatement(sql: "UPDATE peer SET features = ? WHERE node_id = ? AND features IS NOT ?")
+                .execute(arguments: [text, peer.rawValue, text])
+        }
+    }
+
     /// Believes a signed clock of `peer`: its `applied` entry acknowledges this node's
     /// events up to that `seq`. Returns the new acknowledged count.
     @discardableResult

@@ -81,7 +81,12 @@ public struct WebexClient: Sendable {
 
     /// Schedules a meeting hosted by the token's user.
     public func createMeeting(_ meeting: NewWebexMeeting, accessToken: String) async throws -> WebexMeeting {
-        var request = try makeRequest(method: "POST", path: "meetings", accessToken: accessToken)
+        try await send(meeting, method: "POST", path: "meetings", accessToken: accessToken)
+    }
+
+    /// `meeting` as the JSON body of `method path`, and the meeting WebEx answers.
+    private func send(_ meeting: NewWebexMeeting, method: String, path: String, accessToken: String) async throws -> WebexMeeting {
+        var request = try makeRequest(method: method, path: path, accessToken: accessToken)
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         do {
             request.httpBody = try JSONEncoder().encode(meeting)
@@ -128,6 +133,18 @@ public struct WebexClient: Sendable {
         )
         let (data, _) = try await send(request)
         return try decode(WebexMeeting.self, from: data)
+    }
+
+    /// Replaces a meeting's title, times, time zone and integration tag (`PUT /meetings/{id}`),
+    /// answering the meeting as WebEx now holds it; its id and `webLink` stay.
+    ///
+    /// A PUT replaces: every field of `meeting` is sent, and a `timezone` left nil
+    /// is not kept from before. The body is validated as for `createMeeting` (400
+    /// throws `.rejected(400, …)`); a meeting that does not exist, was deleted, or
+    /// is another user's throws `.rejected(404, …)`. Sending the same update again
+    /// gives the same meeting, so a call that failed with `.transport` may be retried.
+    public func updateMeeting(id: String, _ meeting: NewWebexMeeting, accessToken: String) async throws -> WebexMeeting {
+        try await send(meeting, method: "PUT", path: "meetings/" + FormEncoding.percentEncode(id), accessToken: accessToken)
     }
 
     /// Deletes a meeting; WebEx answers 204.

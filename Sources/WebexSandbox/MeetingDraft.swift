@@ -1,6 +1,6 @@
 import Foundation
 
-/// A `POST /v1/meetings` body checked against the rules of WebEx's spec.
+/// A `POST /v1/meetings` or `PUT /v1/meetings/{id}` body checked against the rules of WebEx's spec.
 ///
 /// Rules kept: `title` required, at most 128 characters; `start` and `end`
 /// required, ISO 8601; `end` after `start`; a duration of 10 minutes to 23
@@ -86,7 +86,8 @@ struct MeetingDraft {
         self.title = title
         self.start = adjustedStart
         self.end = adjustedEnd
-        self.timezone = zone?.identifier ?? "UTC"
+        // The name as given (already checked to be IANA): Foundation answers "UTC" as "GMT".
+        self.timezone = body.timezone ?? "UTC"
         self.startText = Self.text(for: adjustedStart, given: startText, parsed: start, zone: zone)
         self.endText = Self.text(for: adjustedEnd, given: endText, parsed: end, zone: zone)
         self.integrationTags = tags

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 
-/// `/v1/meetings`: create, list, get and delete the token user's meetings.
+/// `/v1/meetings`: create, list, get, update and delete the token user's meetings.
 struct MeetingsController: Sendable {
     let state: SandboxState
 
@@ -9,6 +9,7 @@ struct MeetingsController: Sendable {
         router.post("/v1/meetings", use: create)
         router.get("/v1/meetings", use: list)
         router.get("/v1/meetings/:meetingId", use: show)
+        router.put("/v1/meetings/:meetingId", use: update)
         router.delete("/v1/meetings/:meetingId", use: delete)
     }
 
@@ -59,6 +60,21 @@ struct MeetingsController: Sendable {
             let now = Date()
             let (user, _) = try await state.authenticate(authorization: request.headers[.authorization], now: now)
             let meeting = try await state.meeting(id: context.parameters.get("meetingId") ?? "", for: user)
+            return .json(MeetingResource(meeting, now: now))
+        }
+    }
+
+    /// `PUT /v1/meetings/{id}`: authenticated and validated as `create`, 404 for a meeting
+    /// the token's user does not host; answers the meeting as it now is.
+    @Sendable func update(_ request: Request, context: SandboxRequestContext) async throws -> Response {
+        try await answer(context) {
+            let now = Date()
+            let (user, _) = try await state.authenticate(authorization: request.headers[.authorization], now: now)
+            let data = Data(buffer: try await request.body.collect(upTo: context.maxUploadSize))
+            let body = try? JSONDecoder().decode(MeetingDraft.Body.self, from: data)
+            let meeting = try await state.updateMeeting(
+                id: context.parameters.get("meetingId") ?? "", body: body, user: user, now: now
+            )
             return .json(MeetingResource(meeting, now: now))
         }
     }

@@ -30,7 +30,8 @@ struct SandboxFault: Sendable, Equatable {
 /// `{"expire_access_tokens": true}`, `{"revoke_refresh_tokens": true}`,
 /// `{"endpoint": "POST /v1/meetings", "status": 429, "count": 2, "retry_after": 3}`,
 /// `{"endpoint": "GET /v1/meetings", "delay_ms": 2000, "count": 1}`,
-/// `{"endpoint": "POST /v1/meetings", "answer_delay_ms": 60000}`.
+/// `{"endpoint": "POST /v1/meetings", "answer_delay_ms": 60000}`,
+/// `{"endpoint": "PUT /v1/meetings/{meetingId}", "status": 503}` (any meeting id).
 struct SandboxFaultRequest: Decodable {
     var expireAccessTokens: Bool?
     var revokeRefreshTokens: Bool?

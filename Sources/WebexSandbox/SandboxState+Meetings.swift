@@ -1,6 +1,6 @@
 import Foundation
 
-/// Scheduling, listing and deleting meetings for the token's user.
+/// Scheduling, listing, updating and deleting meetings for the token's user.
 extension SandboxState {
     /// `POST /v1/meetings`. Every attempt, failed ones included, counts toward the daily quota.
     func createMeeting(
@@ -64,6 +64,28 @@ extension SandboxState {
     func meeting(id: String, for user: User) throws(SandboxFailure) -> SandboxMeeting {
         guard let meeting = meeting(id: id), meeting.hostEmail == user.email else { throw .notFound }
         return meeting
+    }
+
+    /// `PUT /v1/meetings/{id}`: only the host may update it; anyone else gets 404, as for an unknown id.
+    ///
+    /// The body is checked as a create's is (`MeetingDraft`) and replaces the title,
+    /// start, end, time zone and integration tags; a time zone left out becomes UTC
+    /// again. The id, number, web link, host and passwords stay. Updates do not count
+    /// toward the daily creation quota.
+    func updateMeeting(id: String, body: MeetingDraft.Body?, user: User, now: Date) throws(SandboxFailure) -> SandboxMeeting {
+        guard let index = meetings.firstIndex(where: { $0.id == id }), meetings[index].hostEmail == user.email else {
+            throw .notFound
+        }
+        guard let body else { throw .invalid("The request body is not a valid JSON meeting object.") }
+        let draft = try MeetingDraft(body: body, now: now)
+        meetings[index].title = draft.title
+        meetings[index].start = draft.startText
+        meetings[index].end = draft.endText
+        meetings[index].timezone = draft.timezone
+        meetings[index].integrationTags = draft.integrationTags
+        meetings[index].startDate = draft.start
+        meetings[index].endDate = draft.end
+        return meetings[index]
     }
 
     /// `DELETE /v1/meetings/{id}`: only the host may delete it.

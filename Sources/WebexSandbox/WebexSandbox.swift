@@ -17,7 +17,8 @@ public import Logging
 /// - `POST /v1/access_token`: form only; `authorization_code` and `refresh_token` grants;
 ///   400 `invalid_grant`, 401 `invalid_client`.
 /// - `POST /v1/meetings`, `GET /v1/meetings?integrationTag=&from=&to=&max=`,
-///   `GET /v1/meetings/{id}`, `DELETE /v1/meetings/{id}`: bearer token required.
+///   `GET /v1/meetings/{id}`, `PUT /v1/meetings/{id}`, `DELETE /v1/meetings/{id}`:
+///   bearer token required; a PUT replaces title, times, time zone and tags.
 ///
 /// Sandbox endpoints, without authentication (a loopback tool):
 /// - `GET /meet/{id}`: the page a meeting's `webLink` opens.
@@ -26,7 +27,8 @@ public import Logging
 /// - `POST /sandbox/faults`: `{"expire_access_tokens": true}`,
 ///   `{"revoke_refresh_tokens": true}`,
 ///   `{"endpoint": "POST /v1/meetings", "status": 429, "count": 2, "retry_after": 5}`,
-///   `{"endpoint": "GET /v1/meetings", "delay_ms": 3000, "count": 1}`.
+///   `{"endpoint": "GET /v1/meetings", "delay_ms": 3000, "count": 1}`,
+///   `{"endpoint": "PUT /v1/meetings/{meetingId}", "status": 503}`.
 public struct WebexSandbox: Sendable {
     let state: SandboxState
     let logger: Logger

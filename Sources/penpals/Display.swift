@@ -36,6 +36,10 @@ struct Display {
             "  \"\(invitation["title"] as? String ?? "")\" \(partner)",
             "  \(span(invitation["start_time"], invitation["end_time"]))",
         ]
+        if let revision = invitation["revision"] as? Int, revision > 0 { lines.append("  revision \(revision)") }
+        if let proposal = invitation["proposal"] as? [String: Any] {
+            lines.append("  proposed instead: \(span(proposal["start_time"], proposal["end_time"]))")
+        }
         if let link = invitation["web_link"] as? String { lines.append("  join: \(link)") }
         if let problem = invitation["problem"] as? [String: Any], let message = problem["message"] as? String {
             lines.append("  note: \(message)")

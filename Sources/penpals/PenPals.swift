@@ -10,7 +10,7 @@ struct PenPals: AsyncParsableCommand {
         discussion: "Commands other than serve and webex-sandbox talk to the running node over its local API.",
         subcommands: [
             Serve.self, Id.self, Classrooms.self, Invite.self, Invitations.self, Accept.self, Decline.self,
-            Cancel.self, Retry.self, Meetings.self, Sync.self, Status.self, WebexCommand.self, WebexSandboxCommand.self,
+            Cancel.self, Retry.self, Reschedule.self, Propose.self, Meetings.self, Sync.self, Status.self, WebexCommand.self, WebexSandboxCommand.self,
         ])
 }
 

@@ -22,7 +22,9 @@ struct ClockMessageTests {
         #expect(opened == message)
         #expect(clock == clockAB)
         #expect(opened.createdAt == "2026-12-01T15:00:00Z")
-        #expect(try jsonKeys(WireJSON.encode(message)) == ["from", "to", "clock", "created_at"])
+        #expect(try jsonKeys(WireJSON.encode(message)) == ["from", "to", "clock", "created_at", "features"])
+        #expect(opened.features == ["meeting_changes"])
+        #expect(opened.announced == [.meetingChanges])
     }
 
     @Test("the payload written directly is byte for byte what the JSON encoder writes")
@@ -34,6 +36,8 @@ struct ClockMessageTests {
             ClockMessage(clock: PairClock(author: nodes.b.id, peer: nodes.a.id, sent: 0, applied: 17), createdAt: december1,
                          events: events, more: true),
             ClockMessage(clock: clockAB, createdAt: december1, events: [], more: false),
+            ClockMessage(clock: clockAB, createdAt: december1, features: nil),
+            ClockMessage(clock: clockAB, createdAt: december1, features: []),
         ]
         for message in messages {
             #expect(message.wireJSON == WireJSON.encode(message), "\(String(decoding: message.wireJSON, as: UTF8.self))")
@@ -49,15 +53,31 @@ struct ClockMessageTests {
         #expect(answer.isSigned(by: nodes.a.id))
     }
 
+    @Test("a clock of a v1 node announces nothing, and names this node does not know are dropped")
+    func features() throws {
+        let v1 = ClockMessage(clock: clockAB, createdAt: december1, features: nil)
+        #expect(try jsonKeys(WireJSON.encode(v1)) == ["from", "to", "clock", "created_at"])
+        #expect(try openAtB(v1.signed(with: nodes.a)).0.announced == nil)
+        // A newer node's payload, members in any order, with features this node has never heard of.
+        let newer = #"{"to":"\#(nodes.b.id.rawValue)","features":["meeting_changes","telepathy"],"from":"\#(nodes.a.id.rawValue)","#
+            + #""clock":{"\#(nodes.a.id.rawValue)":3,"\#(nodes.b.id.rawValue)":1},"created_at":"2026-12-01T15:00:00Z","mood":"sunny"}"#
+        let (opened, clock) = try openAtB(SignedEnvelope.sign(Data(newer.utf8), with: nodes.a))
+        #expect(opened.announced == [.meetingChanges])
+        #expect(clock.sent == 3)
+        // Not a list of strings: malformed.
+        let bad = newer.replacingOccurrences(of: #"["meeting_changes","telepathy"]"#, with: "[7]")
+        #expect(throws: ProtocolError.self) { try openAtB(SignedEnvelope.sign(Data(bad.utf8), with: nodes.a)) }
+    }
+
     @Test("a sync request carries v, an answer carries events and more")
     func requestAndAnswer() throws {
         let request = ClockMessage(clock: clockAB, createdAt: december1, version: 1)
-        #expect(try jsonKeys(WireJSON.encode(request)) == ["v", "from", "to", "clock", "created_at"])
+        #expect(try jsonKeys(WireJSON.encode(request)) == ["v", "from", "to", "clock", "created_at", "features"])
         #expect(try openAtB(request.signed(with: nodes.a)).0.v == 1)
 
         let inner = SignedEnvelope.sign(Data("{}".utf8), with: nodes.a)
         let answer = ClockMessage(clock: clockAB, createdAt: december1, events: [inner, inner], more: true)
-        #expect(try jsonKeys(WireJSON.encode(answer)) == ["from", "to", "clock", "created_at", "events", "more"])
+        #expect(try jsonKeys(WireJSON.encode(answer)) == ["from", "to", "clock", "created_at", "events", "more", "features"])
         let (opened, _) = try openAtB(answer.signed(with: nodes.a))
         #expect(opened.events == [inner, inner])
         #expect(opened.more == true)

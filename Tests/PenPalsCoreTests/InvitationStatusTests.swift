@@ -9,31 +9,35 @@ struct InvitationStatusTests {
     /// what crossed it (a cancel over a decline, a meeting over its own expiry).
     static let allowed: [InvitationRole: [InvitationStatus: [InvitationAction: InvitationStatus]]] = [
         .sender: [
-            .pending: [.accept: .accepted, .decline: .declined, .cancel: .cancelled, .expire: .expired],
-            .accepted: [.schedule: .scheduled, .cancel: .cancelled, .withdraw: .cancelled, .expire: .expired, .fail: .failed],
-            .scheduled: [.cancel: .cancelled, .withdraw: .cancelled],
+            .pending: [.accept: .accepted, .decline: .declined, .cancel: .cancelled, .expire: .expired, .reschedule: .pending],
+            .accepted: [.schedule: .scheduled, .cancel: .cancelled, .withdraw: .cancelled, .expire: .expired, .fail: .failed,
+                        .reschedule: .accepted],
+            .scheduled: [.cancel: .cancelled, .withdraw: .cancelled, .reschedule: .scheduled],
             .failed: [.retry: .accepted, .cancel: .cancelled, .withdraw: .cancelled, .expire: .expired],
             .declined: [:],
             .cancelled: [:],
             .expired: [:],
         ],
+        // A reschedule of the sender keeps the receiver's status, but for one it expired
+        // on its own clock, which is pending again (and a meeting then schedules it).
         .receiver: [
-            .pending: [.accept: .accepted, .decline: .declined, .cancel: .cancelled, .expire: .expired, .senderExpired: .expired],
+            .pending: [.accept: .accepted, .decline: .declined, .cancel: .cancelled, .expire: .expired, .senderExpired: .expired,
+                       .reschedule: .pending, .schedule: .scheduled],
             .accepted: [.schedule: .scheduled, .cancel: .cancelled, .withdraw: .cancelled, .expire: .expired,
-                        .senderExpired: .expired, .fail: .failed],
-            .scheduled: [.cancel: .cancelled, .withdraw: .cancelled, .senderExpired: .expired],
+                        .senderExpired: .expired, .fail: .failed, .reschedule: .accepted],
+            .scheduled: [.cancel: .cancelled, .withdraw: .cancelled, .senderExpired: .expired, .reschedule: .scheduled],
             .failed: [.retry: .accepted, .schedule: .scheduled, .cancel: .cancelled, .withdraw: .cancelled,
-                      .expire: .expired, .senderExpired: .expired],
-            .declined: [.cancel: .cancelled, .senderExpired: .expired],
-            .cancelled: [.senderExpired: .expired],
-            .expired: [.cancel: .cancelled, .schedule: .scheduled],
+                      .expire: .expired, .senderExpired: .expired, .reschedule: .failed],
+            .declined: [.cancel: .cancelled, .senderExpired: .expired, .reschedule: .declined],
+            .cancelled: [.senderExpired: .expired, .reschedule: .cancelled],
+            .expired: [.cancel: .cancelled, .schedule: .scheduled, .reschedule: .pending],
         ],
     ]
 
     @Test("the table covers every status and action")
     func tableIsComplete() {
         #expect(InvitationStatus.allCases.count == 7)
-        #expect(InvitationAction.allCases.count == 9)
+        #expect(InvitationAction.allCases.count == 10)
         for role in InvitationRole.allCases {
             #expect(Set(Self.allowed[role]?.keys.map { $0 } ?? []) == Set(InvitationStatus.allCases))
         }

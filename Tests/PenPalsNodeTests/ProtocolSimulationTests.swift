@@ -492,6 +492,7 @@ final class FakeWebex: Sendable {
         var meetings: [String: WebexMeeting] = [:]
         var creations: [String: Int] = [:]
         var next = 0
+        var updates = 0
     }
 
     let state = Mutex(State())
@@ -527,6 +528,25 @@ struct FakeMeetingHost: MeetingHost {
         // The meeting exists, but the answer is lost: the node must find it, not make another.
         if roll < 16 { throw WebexError.transport("timed out") }
         return made
+    }
+
+    /// A PUT: the meeting's fields replaced, its id and link kept; some fail, some answers are lost after it took.
+    func updateMeeting(id: String, _ meeting: NewWebexMeeting) async throws -> WebexMeeting {
+        let roll = simulation.pick(0..<100)
+        if roll < 8 { throw WebexError.server(status: 503, message: "try again") }
+        let updated = try webex.state.withLock { state -> WebexMeeting in
+            guard let tag = state.meetings.first(where: { $0.value.id == id })?.key, let old = state.meetings[tag] else {
+                throw WebexError.rejected(status: 404, message: "no meeting \(id)")
+            }
+            state.updates += 1
+            let updated = WebexMeeting(id: old.id, title: meeting.title, start: meeting.start, end: meeting.end,
+                                       timezone: meeting.timezone, webLink: old.webLink, hostEmail: old.hostEmail,
+                                       integrationTags: [meeting.integrationTag])
+            state.meetings[tag] = updated
+            return updated
+        }
+        if roll < 16 { throw WebexError.transport("timed out") }
+        return updated
     }
 
     func deleteMeeting(id: String) async throws {

@@ -16,6 +16,8 @@ enum ICalendar {
             "BEGIN:VEVENT",
             "UID:\(meeting.meeting.id.lowercasedString)@penpals",
             "DTSTAMP:\(stamp(now))",
+            // The invitation's revision: a calendar replaces the event it holds with a higher one.
+            "SEQUENCE:\(meeting.meeting.revision)",
             "DTSTART:\(stamp(meeting.meeting.startTime))",
             "DTEND:\(stamp(meeting.meeting.endTime))",
             "SUMMARY:\(escape(meeting.meeting.title))",

@@ -66,6 +66,27 @@ struct APIRoutes {
             let invitation = try await node.cancel(id, reason: reason)
             return JSONResponse.make(InvitationBody(invitation: node.view(invitation, meeting: try await node.store.read { try $0.meeting(forInvitation: id) })))
         }
+        api.post("webex/invitations/:id/reschedule") { request, context in
+            let node = context.node
+            var request = request
+            let ask = try await request.decodeJSON(NewTimesRequest.self, within: node.settings.bodyTimeout)
+            let (start, end) = try times(ask.startTime, ask.endTime)
+            let id = try invitationID(context)
+            let invitation = try await node.reschedule(id, title: ask.title, start: start, end: end)
+            return JSONResponse.make(InvitationBody(invitation: node.view(invitation, meeting: try await node.store.read { try $0.meeting(forInvitation: id) })))
+        }
+        api.post("webex/invitations/:id/propose") { request, context in
+            let node = context.node
+            var request = request
+            let ask = try await request.decodeJSON(NewTimesRequest.self, within: node.settings.bodyTimeout)
+            guard ask.title == nil else {
+                throw APIError.badRequest("bad_json", "A proposal carries start_time and end_time only; the sender keeps the title.")
+            }
+            let (start, end) = try times(ask.startTime, ask.endTime)
+            let id = try invitationID(context)
+            let invitation = try await node.propose(id, start: start, end: end)
+            return JSONResponse.make(InvitationBody(invitation: node.view(invitation, meeting: try await node.store.read { try $0.meeting(forInvitation: id) })))
+        }
         api.post("webex/invitations/:id/retry") { _, context in
             let node = context.node
             let invitation = try await node.retry(try invitationID(context))
@@ -125,12 +146,7 @@ struct APIRoutes {
         let node = context.node
         var request = request
         let ask = try await request.decodeJSON(InviteRequest.self, within: node.settings.bodyTimeout)
-        guard let start = Timestamp.parse(ask.startTime) else {
-            throw APIError.badRequest("bad_time", "start_time \"\(ask.startTime)\" is not an RFC 3339 time with a zone, e.g. 2026-12-01T15:00:00Z.")
-        }
-        guard let end = Timestamp.parse(ask.endTime) else {
-            throw APIError.badRequest("bad_time", "end_time \"\(ask.endTime)\" is not an RFC 3339 time with a zone, e.g. 2026-12-01T16:00:00Z.")
-        }
+        let (start, end) = try times(ask.startTime, ask.endTime)
         let invitation = try await node.invite(classroom: ask.classroomID, title: ask.title, start: start, end: end)
         return JSONResponse.make(InvitationBody(invitation: node.view(invitation, meeting: nil)), status: .created)
     }
@@ -233,6 +249,17 @@ extension PageBody: JSONValueWritable where Item: JSONValueWritable {
 }
 
 /// The `:id` of an invitation route; an id that is no UUID names no invitation.
+/// A request's `start_time` and `end_time`, each an RFC 3339 time with a zone (400 otherwise).
+private func times(_ startTime: String, _ endTime: String) throws -> (Date, Date) {
+    guard let start = Timestamp.parse(startTime) else {
+        throw APIError.badRequest("bad_time", "start_time \"\(startTime)\" is not an RFC 3339 time with a zone, e.g. 2026-12-01T15:00:00Z.")
+    }
+    guard let end = Timestamp.parse(endTime) else {
+        throw APIError.badRequest("bad_time", "end_time \"\(endTime)\" is not an RFC 3339 time with a zone, e.g. 2026-12-01T16:00:00Z.")
+    }
+    return (start, end)
+}
+
 private func invitationID(_ context: NodeRequestContext) throws -> UUID {
     let text = context.parameters.get("id") ?? ""
     guard let id = UUID.parse(text) else { throw APIError.notFound("Invitation \(text)") }

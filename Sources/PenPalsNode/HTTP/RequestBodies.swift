@@ -30,6 +30,15 @@ struct InviteRequest: Decodable, JSONValueReadable {
     }
 }
 
+/// The body of `POST /api/webex/invitations/{id}/reschedule` (`title` optional) and
+/// `…/propose` (no `title`).
+struct NewTimesRequest: Decodable {
+    var startTime: String
+    var endTime: String
+    var title: String?
+    enum CodingKeys: String, CodingKey { case startTime = "start_time", endTime = "end_time", title }
+}
+
 /// The optional body of `POST /api/webex/invitations/{id}/decline` and `…/cancel`.
 struct ReasonRequest: Decodable {
     var reason: String?

@@ -44,6 +44,11 @@ let bodies: [(name: String, target: String, body: EventBody)] = [
     ("decline-no-reason", "DeclineBody", .decline(invitationID: invitationID, reason: nil)),
     ("cancel", "CancelBody", .cancel(invitationID: invitationID, reason: nil)),
     ("cancel-expired", "CancelBody", .cancel(invitationID: invitationID, reason: EventBody.expiredReason)),
+    ("reschedule", "RescheduleBody", .reschedule(Reschedule(
+        invitationID: invitationID, revision: 2, title: "Pen pals: winter in Chicago and Kobe",
+        startTime: "2026-12-17T15:00:00Z", endTime: "2026-12-17T16:00:00Z"))),
+    ("propose", "ProposeBody", .propose(Proposal(
+        invitationID: invitationID, revision: 0, startTime: "2026-12-11T09:00:00-06:00", endTime: "2026-12-11T10:00:00-06:00"))),
     ("meeting", "MeetingBody", .meeting(MeetingNotice(
         invitationID: invitationID, webexMeetingID: "44217f7c999b02445f1d3f5dece22ed4",
         webLink: "https://lincoln.webex.com/lincoln/j.php?MTID=m066878aef4343e74c98b48439b71acfd",
