@@ -111,18 +111,22 @@ public enum EventBody: Sendable, Equatable {
     }
 }
 
-/// `invitation {invitation_id, title, start_time, end_time}`.
+/// `invitation {invitation_id, title, start_time, end_time, recurrence?}`; `recurrence`
+/// (version 1.1: `{freq, interval, count, timezone}`) only to a peer that announced
+/// `meeting_changes`.
 public struct InvitationOffer: Codable, Sendable, Equatable {
     public var invitationID: UUID
     public var title: String
     public var startTime: String
     public var endTime: String
+    public var recurrence: Recurrence?
 
-    public init(invitationID: UUID, title: String, startTime: String, endTime: String) {
+    public init(invitationID: UUID, title: String, startTime: String, endTime: String, recurrence: Recurrence? = nil) {
         self.invitationID = invitationID
         self.title = title
         self.startTime = startTime
         self.endTime = endTime
+        self.recurrence = recurrence
     }
 
     enum CodingKeys: String, CodingKey {
@@ -130,27 +134,36 @@ public struct InvitationOffer: Codable, Sendable, Equatable {
         case title
         case startTime = "start_time"
         case endTime = "end_time"
+        case recurrence
     }
 
     func checkTimes() throws {
         guard Timestamp.isOrderedPair(startTime, endTime) else {
             throw DecodingError.dataCorrupted(.init(codingPath: [CodingKeys.startTime], debugDescription: "start_time and end_time must be RFC 3339 times, end after start"))
         }
+        if let violation = recurrence?.violation {
+            throw DecodingError.dataCorrupted(.init(codingPath: [CodingKeys.recurrence], debugDescription: violation.message))
+        }
     }
 }
 
-/// `reschedule {invitation_id, revision, title, start_time, end_time}` (version 1.1):
-/// the invitation's times and title as of `revision`; the highest revision holds.
+/// `reschedule {invitation_id, revision, status, title, start_time, end_time}` (version
+/// 1.1): the invitation's times and title as of `revision`, and its status at the
+/// sender then; the highest revision holds.
 public struct Reschedule: Codable, Sendable, Equatable {
     public var invitationID: UUID
     public var revision: Int
+    /// The sender's status when it rescheduled (pending, accepted or scheduled): what a
+    /// receiver that expired the invitation on its own clock takes up again.
+    public var status: InvitationStatus
     public var title: String
     public var startTime: String
     public var endTime: String
 
-    public init(invitationID: UUID, revision: Int, title: String, startTime: String, endTime: String) {
+    public init(invitationID: UUID, revision: Int, status: InvitationStatus = .pending, title: String, startTime: String, endTime: String) {
         self.invitationID = invitationID
         self.revision = revision
+        self.status = status
         self.title = title
         self.startTime = startTime
         self.endTime = endTime
@@ -158,7 +171,7 @@ public struct Reschedule: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case invitationID = "invitation_id"
-        case revision, title
+        case revision, status, title
         case startTime = "start_time"
         case endTime = "end_time"
     }
@@ -166,6 +179,9 @@ public struct Reschedule: Codable, Sendable, Equatable {
     func check() throws {
         guard revision >= 1 else {
             throw DecodingError.dataCorrupted(.init(codingPath: [CodingKeys.revision], debugDescription: "revision starts at 1"))
+        }
+        guard InvitationStatus.changeable.contains(status) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [CodingKeys.status], debugDescription: "status is pending, accepted or scheduled"))
         }
         guard Timestamp.isOrderedPair(startTime, endTime) else {
             throw DecodingError.dataCorrupted(.init(codingPath: [CodingKeys.startTime], debugDescription: "start_time and end_time must be RFC 3339 times, end after start"))
@@ -176,6 +192,7 @@ public struct Reschedule: Codable, Sendable, Equatable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encodeLowercased(invitationID, forKey: .invitationID)
         try c.encode(revision, forKey: .revision)
+        try c.encode(status, forKey: .status)
         try c.encode(title, forKey: .title)
         try c.encode(startTime, forKey: .startTime)
         try c.encode(endTime, forKey: .endTime)
@@ -307,6 +324,7 @@ extension InvitationOffer {
         try c.encode(title, forKey: .title)
         try c.encode(startTime, forKey: .startTime)
         try c.encode(endTime, forKey: .endTime)
+        try c.encodeIfPresent(recurrence, forKey: .recurrence)
     }
 }
 

@@ -16,10 +16,12 @@ public struct Invitation: Sendable, Equatable, Codable {
     public var revision: Int
     /// A new time the receiver asked for, until the sender reschedules (version 1.1).
     public var proposal: TimeRange?
+    /// A series' rule (version 1.1); nil for one call. Its times are the first occurrence's.
+    public var recurrence: Recurrence?
 
     public init(id: UUID, title: String, startTime: Date, endTime: Date, senderID: NodeID, receiverID: NodeID,
                 status: InvitationStatus, createdAt: Date, problem: Problem? = nil, revision: Int = 0,
-                proposal: TimeRange? = nil) {
+                proposal: TimeRange? = nil, recurrence: Recurrence? = nil) {
         self.id = id
         self.title = title
         self.startTime = startTime
@@ -31,7 +33,11 @@ public struct Invitation: Sendable, Equatable, Codable {
         self.problem = problem
         self.revision = revision
         self.proposal = proposal
+        self.recurrence = recurrence
     }
+
+    /// When its last call ends: the series' last occurrence's end, or `endTime`.
+    public var lastEnd: Date { recurrence?.lastEnd(start: startTime, end: endTime) ?? endTime }
 }
 
 /// A start and an end (a proposal's).
@@ -71,10 +77,14 @@ public struct Meeting: Sendable, Equatable, Codable {
     public var participants: [NodeID]
     /// The invitation's revision its times are of (version 1.1).
     public var revision: Int
+    /// The series' rule, as its invitation's (version 1.1).
+    public var recurrence: Recurrence?
 
     public init(id: UUID, invitationID: UUID, title: String, startTime: Date, endTime: Date, webLink: String,
-                webexMeetingID: String, creatorID: NodeID, participants: [NodeID], revision: Int = 0) {
+                webexMeetingID: String, creatorID: NodeID, participants: [NodeID], revision: Int = 0,
+                recurrence: Recurrence? = nil) {
         self.revision = revision
+        self.recurrence = recurrence
         self.id = id
         self.invitationID = invitationID
         self.title = title
@@ -84,5 +94,14 @@ public struct Meeting: Sendable, Equatable, Codable {
         self.webexMeetingID = webexMeetingID
         self.creatorID = creatorID
         self.participants = participants
+    }
+
+    /// When its last call ends.
+    public var lastEnd: Date { recurrence?.lastEnd(start: startTime, end: endTime) ?? endTime }
+
+    /// The start of its next call not over at `now` (nil when all are over).
+    public func nextStart(now: Date) -> Date? {
+        guard let recurrence else { return endTime > now ? startTime : nil }
+        return recurrence.nextStart(start: startTime, end: endTime, now: now)
     }
 }

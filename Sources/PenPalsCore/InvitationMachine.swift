@@ -80,12 +80,15 @@ public enum InvitationMachine {
 
     /// A new invitation to `receiver`, checked against WebEx's rules for a meeting, and
     /// the change that saves it and sends the `invitation` event that offers it.
-    public static func invite(id: UUID, to receiver: NodeID, title: String, start: Date, end: Date,
+    /// `recurrence`: a series (version 1.1), its times those of the first occurrence.
+    public static func invite(id: UUID, to receiver: NodeID, title: String, start: Date, end: Date, recurrence: Recurrence? = nil,
                               in context: Context) throws(MeetingRules.Violation) -> (Invitation, Change) {
         if let violation = MeetingRules.check(title: title, start: start, end: end, now: context.now) { throw violation }
+        if let violation = recurrence?.violation { throw violation }
         let invitation = Invitation(id: id, title: title, startTime: start, endTime: end, senderID: context.localID,
-                                    receiverID: receiver, status: .pending, createdAt: context.now)
-        let offer = InvitationOffer(invitationID: id, title: title, startTime: Timestamp.format(start), endTime: Timestamp.format(end))
+                                    receiverID: receiver, status: .pending, createdAt: context.now, recurrence: recurrence)
+        let offer = InvitationOffer(invitationID: id, title: title, startTime: Timestamp.format(start), endTime: Timestamp.format(end),
+                                    recurrence: recurrence)
         return (invitation, Change(invitation: invitation, send: [.invitation(offer)]))
     }
 
@@ -154,7 +157,7 @@ public enum InvitationMachine {
         next.endTime = end
         next.revision = invitation.revision + 1
         next.proposal = nil
-        let event = Reschedule(invitationID: invitation.id, revision: next.revision, title: next.title,
+        let event = Reschedule(invitationID: invitation.id, revision: next.revision, status: status, title: next.title,
                                startTime: Timestamp.format(start), endTime: Timestamp.format(end))
         return Change(invitation: next, send: [.reschedule(event)],
                       job: invitation.status == .pending ? nil : .update(revision: next.revision), meetingRevised: true)
@@ -194,7 +197,8 @@ public enum InvitationMachine {
                 return .ignore("bad times")
             }
             var invitation = Invitation(id: offer.invitationID, title: offer.title, startTime: start, endTime: end,
-                                        senderID: author, receiverID: local, status: .pending, createdAt: createdAt)
+                                        senderID: author, receiverID: local, status: .pending, createdAt: createdAt,
+                                        recurrence: offer.recurrence)
             // One that arrives after its start is expired at once, as the sender's own clock has it.
             if invitation.dueExpiry(now: context.now), let next = invitation.status.applying(.expire, as: .receiver) {
                 invitation.status = next
@@ -258,7 +262,8 @@ public enum InvitationMachine {
                                   startTime: Timestamp.parse(notice.startTime) ?? invitation.startTime,
                                   endTime: Timestamp.parse(notice.endTime) ?? invitation.endTime,
                                   webLink: notice.webLink, webexMeetingID: notice.webexMeetingID,
-                                  creatorID: author, participants: [author, local], revision: invitation.revision)
+                                  creatorID: author, participants: [author, local], revision: invitation.revision,
+                                  recurrence: invitation.recurrence)
             return Change(invitation: invitation, meeting: meeting)
 
         case .reschedule(let change):
@@ -267,8 +272,9 @@ public enum InvitationMachine {
             guard change.revision > invitation.revision else {
                 return .ignore("revision \(change.revision) is not newer than \(invitation.revision)")
             }
+            let step: InvitationAction = change.status == .pending ? .reschedule : .rescheduleAccepted
             guard let start = Timestamp.parse(change.startTime), let end = Timestamp.parse(change.endTime),
-                  let next = invitation.status.applying(.reschedule, as: .receiver) else { return .ignore("bad times") }
+                  let next = invitation.status.applying(step, as: .receiver) else { return .ignore("bad times") }
             invitation.status = next
             invitation.title = change.title
             invitation.startTime = start
@@ -302,6 +308,10 @@ public enum InvitationMachine {
                 invitation.status = next
             } else if failure.retrying, invitation.status == .failed, let next = invitation.status.applying(.retry, as: .receiver) {
                 // The sender retries a failed invitation (`POST …/retry`): accepted again.
+                invitation.status = next
+            } else if failure.retrying, invitation.status == .pending, let next = invitation.status.applying(.accept, as: .receiver) {
+                // The sender has this node's accept, which crossed a reschedule that made the
+                // invitation pending again here (after this node expired it on its own clock).
                 invitation.status = next
             }
             return Change(invitation: invitation)
@@ -346,7 +356,7 @@ public enum InvitationMachine {
                               startTime: invitation.startTime, endTime: invitation.endTime,
                               webLink: webLink, webexMeetingID: webexMeetingID,
                               creatorID: context.localID, participants: [context.localID, invitation.receiverID],
-                              revision: invitation.revision)
+                              revision: invitation.revision, recurrence: invitation.recurrence)
         let stale = (madeFrom ?? invitation.revision) < invitation.revision
         let notice = MeetingNotice(invitationID: invitation.id, webexMeetingID: webexMeetingID, webLink: webLink,
                                    title: invitation.title, startTime: Timestamp.format(invitation.startTime),
@@ -399,6 +409,8 @@ public enum InvitationRefusal: Error, Equatable, Sendable {
     case wrongState(InvitationStatus, action: String)
     /// The partner's node has not announced the feature the action needs (a v1 node).
     case partnerOutdated(name: String, action: String)
+    /// No signed clock of the partner was read yet, and it cannot be reached to tell what it takes.
+    case partnerUnheard(name: String)
 
     public var code: String {
         switch self {
@@ -408,6 +420,7 @@ public enum InvitationRefusal: Error, Equatable, Sendable {
         case .notSender: "not_sender"
         case .wrongState: "wrong_state"
         case .partnerOutdated: "partner_outdated"
+        case .partnerUnheard: "partner_unreachable"
         }
     }
 
@@ -427,6 +440,8 @@ public enum InvitationRefusal: Error, Equatable, Sendable {
             "This invitation is \(status.rawValue); only a pending, accepted or scheduled invitation can be rescheduled."
         case .wrongState(let status, "propose"):
             "This invitation is \(status.rawValue); a new time can be proposed only while it is pending, accepted or scheduled."
+        case .partnerUnheard(let name):
+            "\(name)'s node has not been reached yet, so this node cannot tell whether it takes this; try again once it answers (see penpals status)."
         case .partnerOutdated(let name, let action):
             "\(name)'s node runs an older PenPals that cannot \(action) yet; cancel and invite again, or ask its IT lead to update it."
         case .wrongState(let status, let action):

@@ -30,21 +30,24 @@ public enum InvitationStatus: String, Codable, Sendable, CaseIterable {
             // crossed it here: a decline, a withdrawal, or an expiry on this node's clock.
             switch self {
             // A reschedule keeps the status, except an invitation this node expired on
-            // its own clock: the sender's new times make it pending again (and a
-            // `meeting` of the sender then schedules it, as the sender's word).
+            // its own clock: the sender's new times make it what the sender said (pending,
+            // or accepted), and a later `meeting` or `meeting_failed` of the sender moves a
+            // pending one on, as the sender's word (its accept crossed the reschedule).
             case .pending:
                 [.accept: .accepted, .decline: .declined, .cancel: .cancelled, .expire: .expired, .senderExpired: .expired,
-                 .reschedule: .pending, .schedule: .scheduled]
+                 .reschedule: .pending, .rescheduleAccepted: .pending, .schedule: .scheduled, .fail: .failed]
             case .accepted:
                 [.schedule: .scheduled, .cancel: .cancelled, .withdraw: .cancelled, .expire: .expired,
-                 .senderExpired: .expired, .fail: .failed, .reschedule: .accepted]
-            case .scheduled: [.cancel: .cancelled, .withdraw: .cancelled, .senderExpired: .expired, .reschedule: .scheduled]
+                 .senderExpired: .expired, .fail: .failed, .reschedule: .accepted, .rescheduleAccepted: .accepted]
+            case .scheduled:
+                [.cancel: .cancelled, .withdraw: .cancelled, .senderExpired: .expired, .reschedule: .scheduled,
+                 .rescheduleAccepted: .scheduled]
             case .failed:
                 [.retry: .accepted, .schedule: .scheduled, .cancel: .cancelled, .withdraw: .cancelled, .expire: .expired,
-                 .senderExpired: .expired, .reschedule: .failed]
-            case .declined: [.cancel: .cancelled, .senderExpired: .expired, .reschedule: .declined]
-            case .cancelled: [.senderExpired: .expired, .reschedule: .cancelled]
-            case .expired: [.cancel: .cancelled, .schedule: .scheduled, .reschedule: .pending]
+                 .senderExpired: .expired, .reschedule: .failed, .rescheduleAccepted: .failed]
+            case .declined: [.cancel: .cancelled, .senderExpired: .expired, .reschedule: .declined, .rescheduleAccepted: .declined]
+            case .cancelled: [.senderExpired: .expired, .reschedule: .cancelled, .rescheduleAccepted: .cancelled]
+            case .expired: [.cancel: .cancelled, .schedule: .scheduled, .reschedule: .pending, .rescheduleAccepted: .accepted]
             }
         }
     }
@@ -85,4 +88,6 @@ public enum InvitationAction: String, Sendable, CaseIterable {
     case retry
     /// The sender gives the invitation new times (version 1.1).
     case reschedule
+    /// The same, of an invitation the sender has accepted (its `reschedule` says so).
+    case rescheduleAccepted
 }

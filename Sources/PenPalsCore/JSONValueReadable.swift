@@ -111,8 +111,17 @@ extension ClockMessage: JSONValueReadable {
 extension InvitationOffer: JSONValueReadable {
     public init?(json: JSONValue) {
         guard let id = UUID(json: json["invitation_id"]), let title = json["title"]?.string,
-              let start = json["start_time"]?.string, let end = json["end_time"]?.string else { return nil }
-        self.init(invitationID: id, title: title, startTime: start, endTime: end)
+              let start = json["start_time"]?.string, let end = json["end_time"]?.string,
+              case .some(let series) = json.optional("recurrence") else { return nil }
+        var recurrence: Recurrence?
+        if let series {
+            guard let freq = series["freq"]?.string.flatMap(Recurrence.Frequency.init(rawValue:)),
+                  let interval = series["interval"]?.integer, let count = series["count"]?.integer,
+                  case .some(let zone) = series.optional("timezone") else { return nil }
+            if let zone, zone.string == nil { return nil }
+            recurrence = Recurrence(freq: freq, interval: interval, count: count, timezone: zone?.string)
+        }
+        self.init(invitationID: id, title: title, startTime: start, endTime: end, recurrence: recurrence)
     }
 }
 

@@ -116,6 +116,15 @@ extension InvitationOffer: JSONValueWritable {
         json.beginObject()
         json.key("end_time"); json.string(endTime)
         json.key("invitation_id"); json.string(invitationID.lowercasedString)
+        if let recurrence {
+            json.key("recurrence")
+            json.beginObject()
+            json.key("count"); json.integer(recurrence.count)
+            json.key("freq"); json.string(recurrence.freq.rawValue)
+            json.key("interval"); json.integer(recurrence.interval)
+            if let zone = recurrence.timezone { json.key("timezone"); json.string(zone) }
+            json.endObject()
+        }
         json.key("start_time"); json.string(startTime)
         json.key("title"); json.string(title)
         json.endObject()

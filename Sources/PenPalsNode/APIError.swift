@@ -32,7 +32,7 @@ public struct APIError: Error, HTTPResponseError, Equatable {
         case .notFound: .notFound
         case .unknownClassroom: .badRequest
         case .notReceiver, .notSender: .forbidden
-        case .wrongState, .partnerOutdated: .conflict
+        case .wrongState, .partnerOutdated, .partnerUnheard: .conflict
         }
         return APIError(status, refusal.code, refusal.message)
     }

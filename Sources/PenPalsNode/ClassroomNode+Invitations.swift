@@ -11,15 +11,27 @@ extension ClassroomNode {
     }
 
     /// Sends an invitation to a peer; nothing touches WebEx until it is accepted.
-    public func invite(classroom: String, title: String, start: Date, end: Date) async throws -> Invitation {
+    /// `recurrence`: a series (contract §7.2), in this classroom's time zone.
+    public func invite(classroom: String, title: String, start: Date, end: Date, recurrence: Recurrence? = nil) async throws -> Invitation {
         guard let peer = directory.peer(classroom) else {
             throw InvitationRefusal.unknownClassroom(classroom, isSelf: classroom == id.rawValue || classroom == directory.local.name)
         }
         let time = now()
+        let zone = settings.timezone.identifier
+        let series = recurrence.map { rule in
+            var rule = rule
+            rule.timezone = zone
+            return rule
+        }
         let (invitation, change) = try InvitationMachine.invite(id: .timeOrdered(at: time), to: peer.classroom.id, title: title,
-                                                                start: start, end: end, in: context(time))
+                                                                start: start, end: end, recurrence: series, in: context(time))
+        if series != nil { try await learnFeatures(of: peer) }
         let effects = try await store.write { tx in
             var effects = Effects()
+            // A series shown as one call would mislead a node of version 1: it is not sent one.
+            if series != nil, try !(tx.features(of: peer.classroom.id) ?? []).contains(.meetingChanges) {
+                throw InvitationRefusal.partnerOutdated(name: peer.classroom.displayName, action: "take a series of calls")
+            }
             try self.carryOut(change, on: nil, in: tx, now: time, effects: &effects)
             return effects
         }
@@ -86,10 +98,25 @@ extension ClassroomNode {
         }
     }
 
+    /// What `peer` takes, learnt now by a sync when no signed clock of it was read yet
+    /// (docs/protocol.md §13.1); refused when it cannot be reached to tell.
+    func learnFeatures(of peer: Directory.Peer) async throws {
+        let id = peer.classroom.id
+        guard try await store.read({ try $0.features(of: id) }) == nil else { return }
+        _ = try? await sync(with: peer)
+        guard try await store.read({ try $0.features(of: id) }) != nil else {
+            throw InvitationRefusal.partnerUnheard(name: peer.classroom.displayName)
+        }
+    }
+
     /// A change of version 1.1 to an invitation, in one transaction after expiring what
     /// is due; refused when the partner's node has not announced that it takes it.
     private func change(_ invitationID: UUID, action: String,
                         _ decide: @escaping @Sendable (Invitation, Date) throws -> InvitationMachine.Change) async throws -> Invitation {
+        if let known = try await store.read({ try $0.invitation(invitationID) }),
+           let peer = directory.peer(id: known.senderID == id ? known.receiverID : known.senderID) {
+            try await learnFeatures(of: peer)
+        }
         let time = now()
         let (invitation, effects) = try await store.write { tx in
             var effects = Effects()

@@ -151,12 +151,14 @@ extension ClassroomNode {
     }
 
     /// What WebEx is asked to schedule: times with the offset `zone` has at each of them
-    /// (so a meeting across a daylight-saving change carries two offsets), and that zone.
+    /// (so a meeting across a daylight-saving change carries two offsets), and that zone;
+    /// a series' rule (the first occurrence's times above). A PUT sends the same fields.
     static func newWebexMeeting(for invitation: Invitation, in zone: TimeZone) -> NewWebexMeeting {
         NewWebexMeeting(title: invitation.title,
                         start: Timestamp.format(invitation.startTime, in: zone),
                         end: Timestamp.format(invitation.endTime, in: zone),
-                        timezone: zone.identifier, integrationTag: MeetingJob.integrationTag(invitation.id))
+                        timezone: zone.identifier, integrationTag: MeetingJob.integrationTag(invitation.id),
+                        recurrence: invitation.recurrence?.rrule)
     }
 
     /// A WebEx meeting whose join link breaks the rule every node checks (`MeetingNotice.linkProblem`).

@@ -34,9 +34,9 @@ struct InvitationView: Encodable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(invitation.revision, forKey: .revision)
         try c.encode(invitation.proposal.map { ProposalView(start: $0.start, end: $0.end) }, forKey: .proposal)
-        // Groups and series are not made by this version yet: always null.
+        // Groups are not made by this version yet: always null.
         try c.encodeNil(forKey: .groupID)
-        try c.encodeNil(forKey: .recurrence)
+        try c.encode(invitation.recurrence.map(RecurrenceView.init), forKey: .recurrence)
         try c.encode(invitation.id.lowercasedString, forKey: .id)
         try c.encode(invitation.title, forKey: .title)
         try c.encode(Timestamp.format(invitation.startTime), forKey: .startTime)
@@ -76,7 +76,8 @@ extension InvitationView: JSONValueWritable {
         }
         json.key("receiver_id"); json.string(invitation.receiverID.rawValue)
         json.key("receiver_name"); json.string(receiverName)
-        json.key("recurrence"); json.null()
+        json.key("recurrence")
+        if let recurrence = invitation.recurrence { RecurrenceView(recurrence).write(to: &json) } else { json.null() }
         json.key("revision"); json.integer(invitation.revision)
         json.key("sender_id"); json.string(invitation.senderID.rawValue)
         json.key("sender_name"); json.string(senderName)
@@ -88,24 +89,46 @@ extension InvitationView: JSONValueWritable {
     }
 }
 
+/// `recurrence` in the API: `{freq, interval, count}` (the zone stays on the wire).
+struct RecurrenceView: Encodable {
+    var freq: String
+    var interval: Int
+    var count: Int
+
+    init(_ recurrence: Recurrence) {
+        (freq, interval, count) = (recurrence.freq.rawValue, recurrence.interval, recurrence.count)
+    }
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("count"); json.integer(count)
+        json.key("freq"); json.string(freq)
+        json.key("interval"); json.integer(interval)
+        json.endObject()
+    }
+}
+
 struct MeetingView: Encodable {
     struct Participant: Encodable { var id: String; var name: String }
     var meeting: Meeting
     var creatorName: String
     var participants: [Participant]
+    /// The start of its next call not over yet (nil: all are over).
+    var nextStart: Date?
 
     enum CodingKeys: String, CodingKey {
         case id, title, participants
         case invitationID = "invitation_id", startTime = "start_time", endTime = "end_time", webLink = "web_link"
         case webexMeetingID = "webex_meeting_id", creatorID = "creator_id", creatorName = "creator_name"
-        case revision, recurrence, groupID = "group_id", invitationIDs = "invitation_ids"
+        case revision, recurrence, groupID = "group_id", invitationIDs = "invitation_ids", nextStartTime = "next_start_time"
     }
 
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(meeting.revision, forKey: .revision)
-        // A one-to-one meeting (groups and series are not made by this version yet).
-        try c.encodeNil(forKey: .recurrence)
+        try c.encode(meeting.recurrence.map(RecurrenceView.init), forKey: .recurrence)
+        try c.encode(nextStart.map { Timestamp.format($0) }, forKey: .nextStartTime)
+        // A one-to-one meeting (groups are not made by this version yet).
         try c.encodeNil(forKey: .groupID)
         try c.encode([meeting.invitationID.lowercasedString], forKey: .invitationIDs)
         try c.encode(meeting.id.lowercasedString, forKey: .id)
@@ -318,7 +341,8 @@ extension ClassroomNode {
 
     func view(_ meeting: Meeting) -> MeetingView {
         MeetingView(meeting: meeting, creatorName: directory.displayName(of: meeting.creatorID),
-                    participants: meeting.participants.map { .init(id: $0.rawValue, name: directory.displayName(of: $0)) })
+                    participants: meeting.participants.map { .init(id: $0.rawValue, name: directory.displayName(of: $0)) },
+                    nextStart: meeting.nextStart(now: now()))
     }
 
     /// Invitations with their meetings, read in one transaction.

@@ -355,6 +355,14 @@ public final class NodeStore: Sendable {
             // The revision the WebEx meeting must be brought to (a PUT), at the sender.
             try db.alter(table: "meeting_job") { t in t.add(column: "update_revision", .integer) }
         }
+        migrator.registerMigration("v6: series") { db in
+            // A series' rule (JSON of Recurrence); a meeting is listed until its last call ends.
+            try db.alter(table: "invitation") { t in t.add(column: "recurrence", .text) }
+            try db.alter(table: "meeting") { t in
+                t.add(column: "recurrence", .text)
+                t.add(column: "last_end", .double)
+            }
+        }
         return migrator
     }
 }

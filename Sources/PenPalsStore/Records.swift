@@ -94,12 +94,13 @@ struct InvitationRecord: Codable, FetchableRecord, PersistableRecord {
     var revision: Int
     var proposalStart: Double?
     var proposalEnd: Double?
+    var recurrence: String?
 
     enum CodingKeys: String, CodingKey {
         case id, title, startTime = "start_time", endTime = "end_time", senderID = "sender_id", receiverID = "receiver_id"
         case status, createdAt = "created_at", problemCode = "problem_code", problemMessage = "problem_message"
         case problemRetrying = "problem_retrying", updatedAt = "updated_at"
-        case revision, proposalStart = "proposal_start", proposalEnd = "proposal_end"
+        case revision, proposalStart = "proposal_start", proposalEnd = "proposal_end", recurrence
     }
 
     /// Read by column, not through `Decodable` (see `PeerState.init(row:)`).
@@ -119,25 +120,27 @@ struct InvitationRecord: Codable, FetchableRecord, PersistableRecord {
         revision = row["revision"]
         proposalStart = row["proposal_start"]
         proposalEnd = row["proposal_end"]
+        recurrence = row["recurrence"]
     }
 
     /// The columns `init(raw:)` reads, in its order.
     static let rawColumns = """
         id, title, start_time, end_time, sender_id, receiver_id, status, created_at,
-        problem_code, problem_message, problem_retrying, updated_at, revision, proposal_start, proposal_end
+        problem_code, problem_message, problem_retrying, updated_at, revision, proposal_start, proposal_end, recurrence
         """
 
     // Made once: the statement cache is looked up by the SQL's text.
     static let selectByID = "SELECT \(rawColumns) FROM invitation WHERE id = ?"
     static let upsert = """
         INSERT INTO invitation (\(rawColumns))
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT(id) DO UPDATE SET title = excluded.title, start_time = excluded.start_time,
             end_time = excluded.end_time, sender_id = excluded.sender_id, receiver_id = excluded.receiver_id,
             status = excluded.status, created_at = excluded.created_at, problem_code = excluded.problem_code,
             problem_message = excluded.problem_message, problem_retrying = excluded.problem_retrying,
             updated_at = excluded.updated_at, revision = excluded.revision,
-            proposal_start = excluded.proposal_start, proposal_end = excluded.proposal_end
+            proposal_start = excluded.proposal_start, proposal_end = excluded.proposal_end,
+            recurrence = excluded.recurrence
         """
 
     /// The current row of a statement that selects `rawColumns`.
@@ -157,6 +160,7 @@ struct InvitationRecord: Codable, FetchableRecord, PersistableRecord {
         revision = row.int(12)
         proposalStart = row.isNull(13) ? nil : row.double(13)
         proposalEnd = row.isNull(14) ? nil : row.double(14)
+        recurrence = row.text(15)
     }
 
     init(_ invitation: Invitation, updatedAt: Date) {
@@ -175,12 +179,19 @@ struct InvitationRecord: Codable, FetchableRecord, PersistableRecord {
         revision = invitation.revision
         proposalStart = invitation.proposal?.start.timeIntervalSince1970
         proposalEnd = invitation.proposal?.end.timeIntervalSince1970
+        recurrence = invitation.recurrence.map { String(decoding: WireJSON.encode($0), as: UTF8.self) }
     }
 
     func domain() throws -> Invitation {
         guard let uuid = UUID.parse(id), let sender = NodeID(senderID), let receiver = NodeID(receiverID),
               let status = InvitationStatus(rawValue: status) else {
             throw StoreError.corrupt("invitation \(id)")
+        }
+        let series = try recurrence.map { text in
+            guard let rule = try? WireJSON.decode(Recurrence.self, from: Data(text.utf8)) else {
+                throw StoreError.corrupt("invitation \(id): recurrence")
+            }
+            return rule
         }
         let problem = problemCode.map { Problem(code: $0, message: problemMessage ?? "", retrying: problemRetrying ?? false) }
         return Invitation(id: uuid, title: title, startTime: Date(timeIntervalSince1970: startTime),
@@ -189,7 +200,8 @@ struct InvitationRecord: Codable, FetchableRecord, PersistableRecord {
                           revision: revision,
                           proposal: proposalStart.flatMap { start in
                               proposalEnd.map { TimeRange(start: Date(timeIntervalSince1970: start), end: Date(timeIntervalSince1970: $0)) }
-                          })
+                          },
+                          recurrence: series)
     }
 }
 
@@ -204,10 +216,14 @@ struct MeetingRecord: Codable, FetchableRecord, PersistableRecord {
     var webexMeetingID: String
     var creatorID: String
     var revision: Int
+    var recurrence: String?
+    /// When its last call ends (a series'), for the list of meetings not yet over.
+    var lastEnd: Double?
 
     enum CodingKeys: String, CodingKey {
         case id, invitationID = "invitation_id", title, startTime = "start_time", endTime = "end_time"
         case webLink = "web_link", webexMeetingID = "webex_meeting_id", creatorID = "creator_id", revision
+        case recurrence, lastEnd = "last_end"
     }
 }
 

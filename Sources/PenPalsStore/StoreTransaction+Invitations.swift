@@ -56,7 +56,7 @@ extension StoreTransaction {
         // One prepared upsert, bound by position (written once per applied event).
         let upsert = try RawStatement(db, sql: InvitationRecord.upsert)
         try upsert.bind(r.id, r.title, r.startTime, r.endTime, r.senderID, r.receiverID, r.status, r.createdAt,
-                        r.problemCode, r.problemMessage, r.problemRetrying, r.updatedAt, r.revision, r.proposalStart, r.proposalEnd)
+                        r.problemCode, r.problemMessage, r.problemRetrying, r.updatedAt, r.revision, r.proposalStart, r.proposalEnd, r.recurrence)
         try upsert.run()
     }
 
@@ -160,7 +160,9 @@ extension StoreTransaction {
         try MeetingRecord(id: id, invitationID: meeting.invitationID.lowercasedString, title: meeting.title,
                           startTime: meeting.startTime.timeIntervalSince1970, endTime: meeting.endTime.timeIntervalSince1970,
                           webLink: meeting.webLink, webexMeetingID: meeting.webexMeetingID,
-                          creatorID: meeting.creatorID.rawValue, revision: meeting.revision).save(db)
+                          creatorID: meeting.creatorID.rawValue, revision: meeting.revision,
+                          recurrence: meeting.recurrence.map { String(decoding: WireJSON.encode($0), as: UTF8.self) },
+                          lastEnd: meeting.lastEnd.timeIntervalSince1970).save(db)
         try ParticipantRecord.filter(Column("meeting_id") == id).deleteAll(db)
         for participant in meeting.participants {
             try ParticipantRecord(meetingID: id, nodeID: participant.rawValue).insert(db)
@@ -190,7 +192,7 @@ extension StoreTransaction {
             """
         var arguments: StatementArguments = []
         if let now {
-            sql += " AND meeting.end_time > ?"
+            sql += " AND COALESCE(meeting.last_end, meeting.end_time) > ?"
             arguments += [now.timeIntervalSince1970]
         }
         if let before = page.before {
@@ -214,10 +216,16 @@ extension StoreTransaction {
               let creator = NodeID(record.creatorID) else { throw StoreError.corrupt("meeting \(record.id)") }
         let participants = try String.fetchAll(db.cachedStatement(sql: "SELECT node_id FROM participant WHERE meeting_id = ? ORDER BY rowid"),
                                                arguments: [record.id]).compactMap(NodeID.init)
+        let series = try record.recurrence.map { text in
+            guard let rule = try? WireJSON.decode(Recurrence.self, from: Data(text.utf8)) else {
+                throw StoreError.corrupt("meeting \(record.id): recurrence")
+            }
+            return rule
+        }
         return Meeting(id: id, invitationID: invitationID, title: record.title,
                        startTime: Date(timeIntervalSince1970: record.startTime), endTime: Date(timeIntervalSince1970: record.endTime),
                        webLink: record.webLink, webexMeetingID: record.webexMeetingID, creatorID: creator, participants: participants,
-                       revision: record.revision)
+                       revision: record.revision, recurrence: series)
     }
 
     // MARK: Meeting jobs

@@ -12,19 +12,32 @@ public struct NewWebexMeeting: Sendable, Equatable {
     public var timezone: String?
     /// Sent as `integrationTags: [integrationTag]`; at most 64 characters.
     public var integrationTag: String
+    /// Makes the meeting a series: an RFC 2445 recurrence rule such as
+    /// `FREQ=WEEKLY;INTERVAL=1;COUNT=10`, sent as `recurrence`; `start` and
+    /// `end` are then those of the first meeting. Nil (not sent) for a one-off
+    /// meeting; an update without it makes a series a one-off again.
+    public var recurrence: String?
 
-    public init(title: String, start: String, end: String, timezone: String? = nil, integrationTag: String) {
+    public init(
+        title: String,
+        start: String,
+        end: String,
+        timezone: String? = nil,
+        integrationTag: String,
+        recurrence: String? = nil
+    ) {
         self.title = title
         self.start = start
         self.end = end
         self.timezone = timezone
         self.integrationTag = integrationTag
+        self.recurrence = recurrence
     }
 }
 
 extension NewWebexMeeting: Encodable {
     private enum CodingKeys: String, CodingKey {
-        case title, start, end, timezone, integrationTags
+        case title, start, end, timezone, integrationTags, recurrence
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -34,5 +47,6 @@ extension NewWebexMeeting: Encodable {
         try container.encode(end, forKey: .end)
         try container.encodeIfPresent(timezone, forKey: .timezone)
         try container.encode([integrationTag], forKey: .integrationTags)
+        try container.encodeIfPresent(recurrence, forKey: .recurrence)
     }
 }

@@ -13,6 +13,10 @@ public struct WebexMeeting: Codable, Sendable, Equatable {
     public var webLink: String
     public var hostEmail: String?
     public var integrationTags: [String]?
+    /// The RFC 2445 recurrence rule of a meeting series (e.g.
+    /// `FREQ=WEEKLY;INTERVAL=1;COUNT=10`); nil for a one-off meeting, whose
+    /// answer has no `recurrence`.
+    public var recurrence: String?
 
     public init(
         id: String,
@@ -22,7 +26,8 @@ public struct WebexMeeting: Codable, Sendable, Equatable {
         timezone: String? = nil,
         webLink: String,
         hostEmail: String? = nil,
-        integrationTags: [String]? = nil
+        integrationTags: [String]? = nil,
+        recurrence: String? = nil
     ) {
         self.id = id
         self.title = title
@@ -32,5 +37,6 @@ public struct WebexMeeting: Codable, Sendable, Equatable {
         self.webLink = webLink
         self.hostEmail = hostEmail
         self.integrationTags = integrationTags
+        self.recurrence = recurrence
     }
 }

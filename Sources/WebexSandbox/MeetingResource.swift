@@ -23,6 +23,8 @@ struct MeetingResource: Encodable {
     var timezone: String
     var start: String
     var end: String
+    /// Only for a series: a one-off meeting's answer has no `recurrence`, as in WebEx.
+    var recurrence: String?
     var hostUserId: String
     var hostDisplayName: String
     var hostEmail: String
@@ -58,6 +60,7 @@ struct MeetingResource: Encodable {
         timezone = meeting.timezone
         start = meeting.start
         end = meeting.end
+        recurrence = meeting.recurrence
         hostUserId = Data("ciscospark://us/PEOPLE/\(meeting.hostEmail)".utf8)
             .base64EncodedString().replacingOccurrences(of: "=", with: "")
         hostDisplayName = meeting.hostDisplayName

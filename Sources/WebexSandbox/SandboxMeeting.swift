@@ -16,6 +16,9 @@ public struct SandboxMeeting: Codable, Sendable, Equatable {
     public var hostEmail: String
     public var hostDisplayName: String
     public var integrationTags: [String]
+    /// The series' RFC 2445 rule, e.g. `FREQ=WEEKLY;INTERVAL=1;COUNT=10`, as
+    /// the last create or update gave it; nil for a one-off meeting.
+    public var recurrence: String?
     /// The access token of the `POST /v1/meetings` that created it.
     public var createdWithToken: String
     public var createdAt: Date
@@ -27,6 +30,6 @@ public struct SandboxMeeting: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case id, meetingNumber, title, start, end, timezone, webLink, hostEmail, hostDisplayName
-        case integrationTags, createdWithToken, createdAt, startDate, endDate, password, hostKey, siteUrl
+        case integrationTags, recurrence, createdWithToken, createdAt, startDate, endDate, password, hostKey, siteUrl
     }
 }

@@ -37,6 +37,7 @@ extension SandboxState {
             hostEmail: user.email,
             hostDisplayName: user.displayName,
             integrationTags: draft.integrationTags,
+            recurrence: draft.recurrence,
             createdWithToken: token,
             createdAt: now,
             startDate: draft.start,
@@ -69,9 +70,10 @@ extension SandboxState {
     /// `PUT /v1/meetings/{id}`: only the host may update it; anyone else gets 404, as for an unknown id.
     ///
     /// The body is checked as a create's is (`MeetingDraft`) and replaces the title,
-    /// start, end, time zone and integration tags; a time zone left out becomes UTC
-    /// again. The id, number, web link, host and passwords stay. Updates do not count
-    /// toward the daily creation quota.
+    /// start, end, time zone, integration tags and recurrence; a time zone left out
+    /// becomes UTC again, and a recurrence left out makes a series a one-off. The id,
+    /// number, web link, host and passwords stay. Updates do not count toward the
+    /// daily creation quota.
     func updateMeeting(id: String, body: MeetingDraft.Body?, user: User, now: Date) throws(SandboxFailure) -> SandboxMeeting {
         guard let index = meetings.firstIndex(where: { $0.id == id }), meetings[index].hostEmail == user.email else {
             throw .notFound
@@ -83,6 +85,7 @@ extension SandboxState {
         meetings[index].end = draft.endText
         meetings[index].timezone = draft.timezone
         meetings[index].integrationTags = draft.integrationTags
+        meetings[index].recurrence = draft.recurrence
         meetings[index].startDate = draft.start
         meetings[index].endDate = draft.end
         return meetings[index]

@@ -18,7 +18,8 @@ public import Logging
 ///   400 `invalid_grant`, 401 `invalid_client`.
 /// - `POST /v1/meetings`, `GET /v1/meetings?integrationTag=&from=&to=&max=`,
 ///   `GET /v1/meetings/{id}`, `PUT /v1/meetings/{id}`, `DELETE /v1/meetings/{id}`:
-///   bearer token required; a PUT replaces title, times, time zone and tags.
+///   bearer token required; an optional `recurrence` (`FREQ=DAILY|WEEKLY;INTERVAL=1…4;COUNT=2…52`)
+///   makes a series; a PUT replaces title, times, time zone, tags and recurrence.
 ///
 /// Sandbox endpoints, without authentication (a loopback tool):
 /// - `GET /meet/{id}`: the page a meeting's `webLink` opens.

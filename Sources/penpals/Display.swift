@@ -36,6 +36,7 @@ struct Display {
             "  \"\(invitation["title"] as? String ?? "")\" \(partner)",
             "  \(span(invitation["start_time"], invitation["end_time"]))",
         ]
+        if let series = invitation["recurrence"] as? [String: Any] { lines.append("  \(Self.series(series))") }
         if let revision = invitation["revision"] as? Int, revision > 0 { lines.append("  revision \(revision)") }
         if let proposal = invitation["proposal"] as? [String: Any] {
             lines.append("  proposed instead: \(span(proposal["start_time"], proposal["end_time"]))")
@@ -47,10 +48,22 @@ struct Display {
         return lines.joined(separator: "\n")
     }
 
+    /// "weekly, 10 calls" / "every 2 days, 5 calls".
+    static func series(_ series: [String: Any]) -> String {
+        let unit = series["freq"] as? String == "daily" ? "day" : "week"
+        let every = series["interval"] as? Int ?? 1
+        let cadence = every == 1 ? (unit == "day" ? "daily" : "weekly") : "every \(every) \(unit)s"
+        return "\(cadence), \(series["count"] as? Int ?? 0) calls"
+    }
+
     func meeting(_ meeting: [String: Any]) -> String {
         let names = (meeting["participants"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        var first = "\(span(meeting["start_time"], meeting["end_time"]))  \"\(meeting["title"] as? String ?? "")\""
+        if let series = meeting["recurrence"] as? [String: Any] {
+            first += "  (\(Self.series(series)); next: \(span(meeting["next_start_time"], nil)))"
+        }
         return [
-            "\(span(meeting["start_time"], meeting["end_time"]))  \"\(meeting["title"] as? String ?? "")\"",
+            first,
             "  with: \(names.joined(separator: " and "))   host: \(meeting["creator_name"] as? String ?? "?")",
             "  join: \(meeting["web_link"] as? String ?? "?")",
             "  id:   \(meeting["id"] as? String ?? "?")",

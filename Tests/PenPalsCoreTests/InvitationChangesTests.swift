@@ -34,7 +34,7 @@ struct InvitationChangesTests {
         let moved = try #require(change.invitation)
         #expect(moved.status == status)
         #expect(moved.revision == 3 && moved.title == "Moved" && moved.startTime == later)
-        #expect(change.send == [.reschedule(Reschedule(invitationID: current.id, revision: 3, title: "Moved",
+        #expect(change.send == [.reschedule(Reschedule(invitationID: current.id, revision: 3, status: status, title: "Moved",
                                                        startTime: Timestamp.format(later),
                                                        endTime: Timestamp.format(later.addingTimeInterval(1800))))])
         #expect(change.meetingRevised)
@@ -58,6 +58,17 @@ struct InvitationChangesTests {
             // Expired on this node's clock: the sender's new times make it pending again.
             #expect(adopted?.status == (status == .expired ? .pending : status), "\(status)")
         }
+        // The sender had accepted (this node's accept reached it): an own-clock expiry takes that up again.
+        var ofAccepted = event
+        ofAccepted.status = .accepted
+        let resumed = InvitationMachine.receive(.reschedule(ofAccepted), from: sender, createdAt: before,
+                                                existing: invitation(.expired, revision: 1), in: at(receiver))
+        #expect(resumed.invitation?.status == .accepted)
+        // Pending again here while the sender took this node's crossing accept: its meeting_failed says so.
+        let waiting = MeetingFailure(invitationID: event.invitationID, code: "webex_not_connected", message: "Waiting", retrying: true)
+        let caughtUp = InvitationMachine.receive(.meetingFailed(waiting), from: sender, createdAt: before,
+                                                 existing: invitation(.pending, revision: 2), in: at(receiver))
+        #expect(caughtUp.invitation?.status == .accepted)
         let stale = InvitationMachine.receive(.reschedule(event), from: sender, createdAt: before,
                                               existing: invitation(.scheduled, revision: 2), in: at(receiver))
         #expect(stale.invitation == nil && stale.ignored != nil)

@@ -22,22 +22,23 @@ struct InvitationStatusTests {
         // on its own clock, which is pending again (and a meeting then schedules it).
         .receiver: [
             .pending: [.accept: .accepted, .decline: .declined, .cancel: .cancelled, .expire: .expired, .senderExpired: .expired,
-                       .reschedule: .pending, .schedule: .scheduled],
+                       .reschedule: .pending, .rescheduleAccepted: .pending, .schedule: .scheduled, .fail: .failed],
             .accepted: [.schedule: .scheduled, .cancel: .cancelled, .withdraw: .cancelled, .expire: .expired,
-                        .senderExpired: .expired, .fail: .failed, .reschedule: .accepted],
-            .scheduled: [.cancel: .cancelled, .withdraw: .cancelled, .senderExpired: .expired, .reschedule: .scheduled],
+                        .senderExpired: .expired, .fail: .failed, .reschedule: .accepted, .rescheduleAccepted: .accepted],
+            .scheduled: [.cancel: .cancelled, .withdraw: .cancelled, .senderExpired: .expired, .reschedule: .scheduled,
+                         .rescheduleAccepted: .scheduled],
             .failed: [.retry: .accepted, .schedule: .scheduled, .cancel: .cancelled, .withdraw: .cancelled,
-                      .expire: .expired, .senderExpired: .expired, .reschedule: .failed],
-            .declined: [.cancel: .cancelled, .senderExpired: .expired, .reschedule: .declined],
-            .cancelled: [.senderExpired: .expired, .reschedule: .cancelled],
-            .expired: [.cancel: .cancelled, .schedule: .scheduled, .reschedule: .pending],
+                      .expire: .expired, .senderExpired: .expired, .reschedule: .failed, .rescheduleAccepted: .failed],
+            .declined: [.cancel: .cancelled, .senderExpired: .expired, .reschedule: .declined, .rescheduleAccepted: .declined],
+            .cancelled: [.senderExpired: .expired, .reschedule: .cancelled, .rescheduleAccepted: .cancelled],
+            .expired: [.cancel: .cancelled, .schedule: .scheduled, .reschedule: .pending, .rescheduleAccepted: .accepted],
         ],
     ]
 
     @Test("the table covers every status and action")
     func tableIsComplete() {
         #expect(InvitationStatus.allCases.count == 7)
-        #expect(InvitationAction.allCases.count == 10)
+        #expect(InvitationAction.allCases.count == 11)
         for role in InvitationRole.allCases {
             #expect(Set(Self.allowed[role]?.keys.map { $0 } ?? []) == Set(InvitationStatus.allCases))
         }

@@ -210,6 +210,78 @@ struct DashboardBrowserTests {
         }
     }
 
+    /// A browser Notification API that records what the page shows, granted, with the page
+    /// in the background (headless Chromium has no notification permission to give).
+    static let fakeNotifications = """
+        window.shown = [];
+        window.Notification = class { constructor(title, options) { window.shown.push(title + ': ' + options.body); }
+          static get permission() { return 'granted'; } static requestPermission() { return Promise.resolve('granted'); } };
+        Object.defineProperty(document, 'visibilityState', { get: () => 'hidden', configurable: true });
+        """
+
+    @Test func aWeeklySeriesAProposalAndReschedulesFromThePagesWithNotificationsInTheBackground() async throws {
+        try await withDashboards { network, a, b in
+            try await a.script(Self.fakeNotifications)
+            try await b.script(Self.fakeNotifications)
+
+            // a schedules four weekly calls.
+            try await a.click("#classroom-list li[data-name='b'] button.schedule")
+            try await a.waitUntil("the dialog is open", "document.getElementById('schedule-dialog').open")
+            try await a.click("#day-options .choice:nth-child(2) label")
+            try await a.click("#slot-options input[data-hour='15'] + label")
+            try await a.script("const r = document.getElementById('call-repeat'); r.value = 'weekly'; r.dispatchEvent(new Event('change'));")
+            try await a.waitUntil("the number of calls shows", "!document.getElementById('call-count-label').hidden")
+            try await a.clear("#call-count")
+            try await a.type("#call-count", "4")
+            try await a.clear("#call-title")
+            try await a.type("#call-title", "Term of pen pals")
+            try await a.click("#schedule-send")
+            try await toastShown(a, "Meeting invitation sent to Class B!")
+            try await b.waitUntil("b lists the series", "[...document.querySelectorAll('#received-list li .item-series')].some(p => p.textContent === 'Weekly · 4 calls')")
+            let id = try #require(try await b.script("return document.querySelector('#received-list li').dataset.invitationId;") as? String)
+            try await b.waitUntil("b's page notified of the invitation in the background",
+                                  "window.shown.some(n => n.startsWith('New meeting invitation: Class A: “Term of pen pals”'))")
+
+            // b proposes another time: the dialog offers no title, and shows both local times.
+            try await b.click("#received-list li[data-invitation-id='\(id)'] button.propose")
+            try await b.waitUntil("the proposal dialog", "document.getElementById('schedule-dialog').open && document.getElementById('schedule-heading').textContent === 'Propose a New Time'")
+            #expect(try await b.script("return document.getElementById('title-field').hidden && document.getElementById('repeat-field').hidden;") as? Bool == true)
+            #expect(try await b.text("#schedule-current").hasPrefix("Now: “Term of pen pals”"))
+            let theirs = try await b.text("#slot-options input[data-hour='10'] + label")
+            #expect(theirs.contains("Chicago"), "the partner's local time beside the slot: \(theirs)")
+            try await b.click("#day-options .choice:nth-child(3) label")
+            try await b.click("#slot-options input[data-hour='10'] + label")
+            try await b.click("#schedule-send")
+            try await toastShown(b, "New time proposed to Class A.")
+            try await a.click("#tab-sent")
+            try await a.waitUntil("a sees the proposal", "(document.querySelector('#sent-list li[data-invitation-id=\"' + arguments[0] + '\"] .item-proposal') || {}).textContent?.startsWith('Class B proposed instead: ')", [id])
+            try await a.waitUntil("a's page notified of the proposal", "window.shown.some(n => n.startsWith('A new time is proposed: Class B asks to move “Term of pen pals”'))")
+            let proposal = try #require(try await invitations(network, "a", query: "?box=sent").first?["proposal"] as? [String: Any])
+
+            // a takes the proposed time: both at revision 1, the proposal gone.
+            try await a.click("#sent-list li[data-invitation-id='\(id)'] button.use-proposal")
+            try await toastShown(a, "Moved to the time Class B proposed.")
+            try await b.waitUntil("b shows revision 1", "(document.querySelector('#received-list li[data-invitation-id=\"' + arguments[0] + '\"]') || {dataset: {}}).dataset.revision === '1'", [id])
+            #expect(try await b.script("return document.querySelector('#received-list li .item-proposal') === null;") as? Bool == true)
+            let atB = try #require(try await invitations(network, "b").first)
+            #expect(atB["start_time"] as? String == proposal["start_time"] as? String)
+
+            // a reschedules once more through its dialog, with a new title.
+            try await a.click("#sent-list li[data-invitation-id='\(id)'] button.reschedule")
+            try await a.waitUntil("the reschedule dialog", "document.getElementById('schedule-heading').textContent === 'Reschedule Call'")
+            #expect(try await a.script("return document.getElementById('call-title').value;") as? String == "Term of pen pals")
+            try await a.click("#day-options .choice:nth-child(4) label")
+            try await a.click("#slot-options input[data-hour='9'] + label")
+            try await a.clear("#call-title")
+            try await a.type("#call-title", "Term of pen pals, moved")
+            try await a.click("#schedule-send")
+            try await toastShown(a, "Call rescheduled; Class B sees the new time.")
+            try await b.waitUntil("b shows revision 2 and the new title", "(document.querySelector('#received-list li[data-invitation-id=\"' + arguments[0] + '\"]') || {dataset: {}}).dataset.revision === '2' && document.querySelector('#received-list li .item-title').textContent === 'Term of pen pals, moved'", [id])
+            #expect(try await b.text("#received-list li .item-revision") == "Rescheduled (revision 2)")
+            #expect(try await b.text("#received-list li .item-series") == "Weekly · 4 calls", "still a series")
+        }
+    }
+
     /// The README's pictures: a's dashboard, the Schedule Call dialog, b on a phone.
     func takeScreenshots(_ network: TestNetwork, _ a: Browser, _ b: Browser) async throws {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -232,3 +232,68 @@ extension Date {
     /// To the whole minute (as a teacher picks times, and as WebEx answers them).
     func rounded() -> Date { Date(timeIntervalSince1970: (timeIntervalSince1970 / 60).rounded() * 60) }
 }
+
+@Suite("A weekly series of calls (contract §7.2)")
+struct SeriesTests {
+    @Test func aWeeklySeriesIsOneWebexSeriesListedOnceWithItsNextCall() async throws {
+        try await TestNetwork.with(["a", "b"]) { network in
+            try await network.startPair()
+            let start = Date().addingTimeInterval(2 * 86_400).rounded(), end = start.addingTimeInterval(3_600)
+            let made = try await network.api("a", "POST", "/api/webex/meeting", json: [
+                "classroom_id": "b", "title": "Term of pen pals", "start_time": Timestamp.format(start), "end_time": Timestamp.format(end),
+                "recurrence": ["freq": "weekly", "count": 10],
+            ])
+            #expect(made.status == 201, "\(made.text)")
+            let invitation = try #require(made.object["invitation"] as? [String: Any])
+            let id = try #require(invitation["id"] as? String)
+            #expect(invitation["recurrence"] as? [String: Int] == nil)
+            #expect((invitation["recurrence"] as? [String: Any])?["interval"] as? Int == 1)
+            try await eventually("b has the series") {
+                let atB = try await invitations(network, "b", query: "?box=all&status=all").first { $0["id"] as? String == id }
+                return (atB?["recurrence"] as? [String: Any])?["count"] as? Int == 10
+            }
+            let accepted = try await network.api("b", "POST", "/api/webex/invitations/\(id)/accept")
+            #expect([200, 202].contains(accepted.status))
+            try await expectExactlyOneMeeting(network, for: id)
+            let webex = try #require(await sandboxMeetings(network, for: id).first)
+            #expect(webex.recurrence == "FREQ=WEEKLY;INTERVAL=1;COUNT=10")
+
+            for name in ["a", "b"] {
+                let meetings = try #require(try await network.api(name, "GET", "/api/meetings").object["meetings"] as? [[String: Any]])
+                #expect(meetings.count == 1, "\(name): a series is listed once")
+                #expect(meetings.first?["next_start_time"] as? String == Timestamp.format(start), "\(name)")
+                #expect((meetings.first?["recurrence"] as? [String: Any])?["freq"] as? String == "weekly", "\(name)")
+                let ics = try await network.api(name, "GET", "/api/meetings/\(id)/calendar.ics")
+                #expect(ics.text.contains("RRULE:FREQ=WEEKLY;INTERVAL=1;COUNT=10\r\n"), "\(name)")
+            }
+
+            // A reschedule moves the series: the PUT carries the rule again (a PUT replaces).
+            let later = start.addingTimeInterval(86_400)
+            let moved = try await network.api("a", "POST", "/api/webex/invitations/\(id)/reschedule", json: [
+                "start_time": Timestamp.format(later), "end_time": Timestamp.format(later.addingTimeInterval(3_600)),
+            ])
+            #expect(moved.status == 200, "\(moved.text)")
+            try await eventually("the series moved at WebEx, still a series", timeout: .seconds(15)) {
+                guard let meeting = await sandboxMeetings(network, for: id).first else { return false }
+                return meeting.startDate == later && meeting.recurrence == "FREQ=WEEKLY;INTERVAL=1;COUNT=10"
+            }
+        }
+    }
+
+    @Test func aSeriesOutsideTheLimitsIsRefused() async throws {
+        try await TestNetwork.with(["a", "b"]) { network in
+            try await network.startPair()
+            let start = Date().addingTimeInterval(2 * 86_400).rounded()
+            for series in [["freq": "monthly", "count": 3], ["freq": "weekly", "count": 1], ["freq": "weekly", "count": 53],
+                           ["freq": "daily", "interval": 5, "count": 3]] as [[String: Any]] {
+                let answer = try await network.api("a", "POST", "/api/webex/meeting", json: [
+                    "classroom_id": "b", "title": "Term", "start_time": Timestamp.format(start),
+                    "end_time": Timestamp.format(start.addingTimeInterval(3_600)), "recurrence": series,
+                ])
+                #expect(answer.status == 400, "\(series): \(answer.text)")
+                #expect(answer.errorCode == "bad_recurrence")
+            }
+            #expect(try await invitations(network, "a", query: "?box=all&status=all").isEmpty, "nothing was made")
+        }
+    }
+}

@@ -30,21 +30,31 @@ struct ProtocolSimulationTests {
         }
         let verbose = seeds.count == 1
         // Two workers, one a core, each running every other seed.
-        let failed = await withTaskGroup(of: [String].self) { group in
+        // Besides the failures: how many reschedules, proposals and WebEx updates the seeds made.
+        let (failed, moved, proposed, updated) = await withTaskGroup(of: ([String], Int, Int, Int).self) { group in
             for worker in 0..<2 {
                 group.addTask {
                     var failures: [String] = []
+                    var (moved, proposed, updated) = (0, 0, 0)
                     for seed in seeds.enumerated().filter({ $0.offset % 2 == worker }).map(\.element) {
                         do {
-                            try await Simulation(seed: seed, verbose: verbose).run()
+                            let simulation = try Simulation(seed: seed, verbose: verbose)
+                            let trace = try await simulation.run()
+                            moved += trace.filter { $0.contains(" reschedules ") && $0.contains("to revision") }.count
+                            proposed += trace.filter { $0.contains(" proposes a time for ") }.count
+                            updated += simulation.webex.state.withLock { $0.updates }
                         } catch {
                             failures.append("seed \(seed): \(error)")
                         }
                     }
-                    return failures
+                    return (failures, moved, proposed, updated)
                 }
             }
-            return await group.reduce(into: []) { $0 += $1 }
+            return await group.reduce(into: ([String](), 0, 0, 0)) { $0 = ($0.0 + $1.0, $0.1 + $1.1, $0.2 + $1.2, $0.3 + $1.3) }
+        }
+        if seeds.count >= 50 {
+            #expect(moved > 0 && proposed > 0 && updated > 0,
+                    "the seeds moved \(moved) invitations, proposed \(proposed) times and updated \(updated) WebEx meetings")
         }
         for failure in failed.prefix(5) {
             Issue.record("\(failure)\nreplay with PENPALS_SIM_SEED=\(failure.split(separator: ":")[0].dropFirst(5)) swift test --filter ProtocolSimulation")
@@ -60,6 +70,7 @@ struct ProtocolSimulationTests {
         #expect(simulation.coHostedRequests > 0, "the co-hosted pair talked through its host")
         #expect(first.contains { $0.contains("host h0 crashes (n0, n1)") }, "a whole host crashed")
         #expect(first.count == Simulation.steps + 1, "the trace has every step and the healing")
+
     }
 }
 
@@ -261,7 +272,32 @@ final class Simulation: Sendable {
             } catch {
                 note("\(step): n\(a) cancel refused: \((error as? APIError)?.code ?? "\(error)")")
             }
-        case 37..<57:
+        case 37..<43:
+            // The sender moves one of its invitations (version 1.1).
+            guard let node = node(a), let invitation = try await someInvitation(at: node, received: false) else {
+                return note("\(step): n\(a) has nothing to reschedule")
+            }
+            let start = now.addingTimeInterval(TimeInterval(pick(30..<721) * 60))
+            do {
+                let moved = try await node.reschedule(invitation.id, title: chance(0.3) ? "\(invitation.title)'" : nil,
+                                                      start: start, end: start.addingTimeInterval(TimeInterval(pick(1..<5) * 1800)))
+                note("\(step): n\(a) reschedules \(invitation.title) to revision \(moved.revision)")
+            } catch {
+                note("\(step): n\(a) reschedule refused: \(error)")
+            }
+        case 43..<46:
+            guard let node = node(a),
+                  let invitation = try await someInvitation(at: node, received: true, statuses: [.pending, .accepted, .scheduled]) else {
+                return note("\(step): n\(a) has nothing to propose a time for")
+            }
+            let start = now.addingTimeInterval(TimeInterval(pick(30..<721) * 60))
+            do {
+                _ = try await node.propose(invitation.id, start: start, end: start.addingTimeInterval(3600))
+                note("\(step): n\(a) proposes a time for \(invitation.title)")
+            } catch {
+                note("\(step): n\(a) proposal refused: \(error)")
+            }
+        case 46..<57:
             guard let node = node(a), let peer = node.directory.peer(id: keys[b].id) else { return note("\(step): n\(a) is down") }
             let pushed = (try? await node.pushOutbox(to: peer)).map(String.init) ?? "failed"
             note("\(step): n\(a) pushes to n\(b): \(pushed)")
@@ -357,7 +393,7 @@ final class Simulation: Sendable {
             let peers = try await node.store.read { try $0.peers() }
             parts += peers.map { "\($0.name):\($0.sent)/\($0.acked)/\($0.applied)" }
             let all = try await node.store.read { [id = node.id] in try $0.invitations(.init(box: .all, statuses: nil), localID: id) }
-            parts += all.map { "\($0.id):\($0.status.rawValue)" }.sorted()
+            parts += all.map { "\($0.id):\($0.status.rawValue):\($0.revision)" }.sorted()
             let jobs = try await node.store.read { try $0.openJobs() }
             parts += jobs.map { "\($0.invitationID):\($0.state.rawValue):\($0.attempts)" }.sorted()
         }
@@ -399,7 +435,12 @@ final class Simulation: Sendable {
             guard atSender.status == atReceiver.status else {
                 throw fail("\(title) (n\(s) → n\(r)) is \(atSender.status.rawValue) at the sender but \(atReceiver.status.rawValue) at the receiver")
             }
-            guard atSender.title == atReceiver.title, atSender.startTime == atReceiver.startTime else { throw fail("\(title) differs") }
+            guard atSender.revision == atReceiver.revision else {
+                throw fail("\(title) (n\(s) → n\(r)) is at revision \(atSender.revision) at the sender but \(atReceiver.revision) at the receiver")
+            }
+            guard atSender.title == atReceiver.title, atSender.startTime == atReceiver.startTime, atSender.endTime == atReceiver.endTime else {
+                throw fail("\(title) differs")
+            }
             let tag = MeetingJob.integrationTag(id)
             let count = created[tag, default: 0]
             guard count <= 1 else { throw fail("\(title) has \(count) WebEx meetings") }
@@ -417,6 +458,15 @@ final class Simulation: Sendable {
                 guard count == 1, let live = webex.meeting(tag: tag) else { throw fail("\(title) is scheduled without its one WebEx meeting") }
                 let links = try await [nodes[s].meeting(id)?.webLink, nodes[r].meeting(id)?.webLink]
                 guard links == [live.webLink, live.webLink] else { throw fail("\(title) has links \(links), WebEx has \(live.webLink)") }
+                // The WebEx meeting is at the highest revision's title and times, as both nodes' meetings are.
+                guard Timestamp.parse(live.start) == atSender.startTime, Timestamp.parse(live.end) == atSender.endTime,
+                      live.title == atSender.title else {
+                    throw fail("\(title) r\(atSender.revision) is \(Timestamp.format(atSender.startTime)) \"\(atSender.title)\", WebEx has \(live.start) \"\(live.title)\"")
+                }
+                for (node, side) in [(nodes[s], "sender"), (nodes[r], "receiver")] {
+                    guard let meeting = try await node.meeting(id), meeting.startTime == atSender.startTime,
+                          meeting.revision == atSender.revision else { throw fail("\(title): the \(side)'s meeting is not at revision \(atSender.revision)") }
+                }
             }
         }
     }

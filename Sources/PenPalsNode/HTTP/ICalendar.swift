@@ -20,6 +20,7 @@ enum ICalendar {
             "SEQUENCE:\(meeting.meeting.revision)",
             "DTSTART:\(stamp(meeting.meeting.startTime))",
             "DTEND:\(stamp(meeting.meeting.endTime))",
+        ] + (meeting.meeting.recurrence.map { ["RRULE:\($0.rrule)"] } ?? []) + [
             "SUMMARY:\(escape(meeting.meeting.title))",
             "DESCRIPTION:\(escape("PenPals call with \(meeting.participants.map(\.name).joined(separator: " and ")). Join: \(link ?? "")"))",
         ] + (link.map { ["LOCATION:\(escape($0))", "URL:\($0)"] } ?? []) + [

@@ -147,7 +147,15 @@ struct APIRoutes {
         var request = request
         let ask = try await request.decodeJSON(InviteRequest.self, within: node.settings.bodyTimeout)
         let (start, end) = try times(ask.startTime, ask.endTime)
-        let invitation = try await node.invite(classroom: ask.classroomID, title: ask.title, start: start, end: end)
+        let recurrence = try ask.recurrence.map { series -> Recurrence in
+            guard let freq = Recurrence.Frequency(rawValue: series.freq) else {
+                throw APIError.badRequest("bad_recurrence", "recurrence.freq \"\(series.freq.prefix(32))\" is not daily or weekly.")
+            }
+            let rule = Recurrence(freq: freq, interval: series.interval ?? 1, count: series.count)
+            if let violation = rule.violation { throw violation }
+            return rule
+        }
+        let invitation = try await node.invite(classroom: ask.classroomID, title: ask.title, start: start, end: end, recurrence: recurrence)
         return JSONResponse.make(InvitationBody(invitation: node.view(invitation, meeting: nil)), status: .created)
     }
 

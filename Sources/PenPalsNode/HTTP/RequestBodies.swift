@@ -21,13 +21,25 @@ struct InviteRequest: Decodable, JSONValueReadable {
     var title: String
     var startTime: String
     var endTime: String
-    enum CodingKeys: String, CodingKey { case classroomID = "classroom_id", title, startTime = "start_time", endTime = "end_time" }
+    var recurrence: RecurrenceRequest?
+    enum CodingKeys: String, CodingKey {
+        case classroomID = "classroom_id", title, startTime = "start_time", endTime = "end_time", recurrence
+    }
 
     init?(json: JSONValue) {
         guard let classroom = json["classroom_id"]?.string, let title = json["title"]?.string,
               let start = json["start_time"]?.string, let end = json["end_time"]?.string else { return nil }
         (classroomID, self.title, startTime, endTime) = (classroom, title, start, end)
+        // A series is rare: Foundation's decoder reads the body when it has one.
+        if let series = json["recurrence"], series != .null { return nil }
     }
+}
+
+/// `recurrence` of `POST /api/webex/meeting`: `{freq, interval?, count}` (contract §7.2).
+struct RecurrenceRequest: Decodable {
+    var freq: String
+    var interval: Int?
+    var count: Int
 }
 
 /// The body of `POST /api/webex/invitations/{id}/reschedule` (`title` optional) and

@@ -11,12 +11,22 @@ extension PenPals {
         @Option(help: "The call's title (at most 128 characters).") var title: String
         @Option(help: "Start, RFC 3339 with a zone, e.g. 2026-12-01T15:00:00Z.") var start: String
         @Option(help: "End, RFC 3339 with a zone.") var end: String
+        @Option(help: "A weekly series of N calls (2-52), the first at --start.") var weekly: Int?
+        @Option(help: "A daily series of N calls (2-52), the first at --start.") var daily: Int?
+        @Option(help: "With --weekly or --daily: every K weeks or days (1-4; default 1).") var every: Int?
+
+        func validate() throws {
+            if weekly != nil && daily != nil { throw ValidationError("Give --weekly or --daily, not both.") }
+            if every != nil && weekly == nil && daily == nil { throw ValidationError("--every goes with --weekly N or --daily N.") }
+        }
 
         func run() async throws {
             let (_, node) = try options.selectedNode()
-            let (_, object, data) = try await LocalAPI(node: node).json("POST", "/api/webex/meeting", body: [
-                "classroom_id": to, "title": title, "start_time": start, "end_time": end,
-            ])
+            var body: [String: Any] = ["classroom_id": to, "title": title, "start_time": start, "end_time": end]
+            if let count = weekly ?? daily {
+                body["recurrence"] = ["freq": weekly != nil ? "weekly" : "daily", "interval": every ?? 1, "count": count]
+            }
+            let (_, object, data) = try await LocalAPI(node: node).json("POST", "/api/webex/meeting", body: body)
             if output.json { return printJSON(data) }
             let invitation = object["invitation"] as? [String: Any] ?? [:]
             print("Meeting invitation sent to \(invitation["receiver_name"] as? String ?? to)!")

@@ -16,6 +16,10 @@ const state = {
   events: null,
   partner: null,            // the classroom the schedule dialog is for
   opener: null,             // the button that opened the dialog, to return focus to
+  mode: 'invite',           // what the dialog does: invite, reschedule (sender) or propose (receiver)
+  changing: null,           // the invitation a reschedule or proposal is for
+  scheduled: new Map(),     // scheduled invitations by id (their revision and proposal, for the meetings)
+  seen: null,               // what was already shown, to notify only of what is new
 };
 
 const $ = (id) => document.getElementById(id);
@@ -198,13 +202,14 @@ function refresh() {
 }
 
 async function loadAll() {
-  const [status, classrooms, received, sent, meetings, accepted] = await Promise.all([
+  const [status, classrooms, received, sent, meetings, accepted, scheduled] = await Promise.all([
     api('GET', 'api/status'),
     api('GET', 'api/classrooms'),
     api('GET', 'api/webex/invitations'),
     api('GET', 'api/webex/invitations?box=sent'),
     api('GET', 'api/meetings'),
     api('GET', 'api/webex/invitations?box=all&status=accepted'),
+    api('GET', 'api/webex/invitations?box=all&status=scheduled'),
   ]);
   state.status = status.data;
   state.zone = status.data.timezone || undefined;
@@ -213,7 +218,47 @@ async function loadAll() {
   state.sent = sent.data.invitations || [];
   state.meetings = meetings.data.meetings || [];
   state.waiting = (accepted.data.invitations || []).filter((invitation) => !invitation.meeting_id);
+  state.scheduled = new Map((scheduled.data.invitations || []).map((invitation) => [invitation.id, invitation]));
   render();
+  notifyOfNews();
+}
+
+// ---- Browser notifications ------------------------------------------------
+
+/** What deserves a notification: each invitation received, and each proposal, once. */
+function newsKeys() {
+  const keys = new Map();
+  for (const invitation of state.received) keys.set(`invitation ${invitation.id}`, ['New meeting invitation', `${invitation.sender_name}: “${invitation.title}”`]);
+  const mine = [...state.sent, ...state.scheduled.values(), ...state.waiting].filter((i) => i.sender_id === state.status.node_id);
+  for (const invitation of mine) {
+    if (!invitation.proposal) continue;
+    keys.set(`proposal ${invitation.id} ${invitation.proposal.start_time}`,
+      ['A new time is proposed', `${invitation.receiver_name} asks to move “${invitation.title}” to ${rangeText(invitation.proposal.start_time, invitation.proposal.end_time)}`]);
+  }
+  return keys;
+}
+
+/** Notifies, while the page is in the background and the teacher allowed it, of what is new since the last look. */
+function notifyOfNews() {
+  const keys = newsKeys();
+  const seen = state.seen;
+  state.seen = new Set(keys.keys());
+  if (!seen || !('Notification' in window) || Notification.permission !== 'granted' || document.visibilityState !== 'hidden') return;
+  for (const [key, [title, body]] of keys) {
+    if (!seen.has(key)) new Notification(title, { body, tag: key });
+  }
+}
+
+function setUpNotifications() {
+  const button = $('notify-on');
+  const show = () => { button.hidden = !('Notification' in window) || Notification.permission !== 'default'; };
+  show();
+  button.addEventListener('click', async () => {
+    const answer = await Notification.requestPermission();
+    show();
+    toast(answer === 'granted' ? 'Notifications are on: new invitations and proposed times show while this page is in the background.'
+      : 'Notifications stay off; the browser was not allowed to show them.', answer === 'granted' ? 'success' : 'info');
+  });
 }
 
 function setLive(mode) {
@@ -318,11 +363,14 @@ function renderInvitations() {
         'Accept', h('span', { class: 'visually-hidden' }, ` “${invitation.title}”`)),
       h('button', { type: 'button', class: 'button decline', onclick: (e) => decline(invitation, e.currentTarget) },
         'Decline', h('span', { class: 'visually-hidden' }, ` “${invitation.title}”`)),
+      proposeButton(invitation),
     ])));
   $('received-empty').hidden = received.length > 0;
 
   $('sent-list').replaceChildren(...sent.map((invitation) =>
     invitationItem(invitation, `To ${invitation.receiver_name} · waiting for an answer`, [
+      rescheduleButton(invitation),
+      useProposalButton(invitation),
       h('button', { type: 'button', class: 'button danger cancel', onclick: (e) => cancel(invitation, e.currentTarget) },
         'Cancel', h('span', { class: 'visually-hidden' }, ` “${invitation.title}”`)),
     ])));
@@ -330,11 +378,67 @@ function renderInvitations() {
 }
 
 function invitationItem(invitation, who, actions) {
-  return h('li', { class: 'item', dataset: { invitationId: invitation.id } },
+  return h('li', { class: 'item', dataset: { invitationId: invitation.id, revision: String(invitation.revision || 0) } },
     h('h3', { class: 'item-title' }, invitation.title),
     h('p', { class: 'item-who' }, who),
     h('p', { class: 'item-when' }, rangeText(invitation.start_time, invitation.end_time)),
+    changeLines(invitation),
     h('div', { class: 'item-actions' }, actions));
+}
+
+/** "Weekly · 10 calls", "Rescheduled (revision 2)", "Proposed instead: …", as they apply. */
+function changeLines(invitation) {
+  if (!invitation) return [];
+  const lines = [];
+  if (invitation.recurrence) lines.push(h('p', { class: 'item-series' }, seriesText(invitation.recurrence)));
+  if (invitation.revision > 0) lines.push(h('p', { class: 'item-revision' }, `Rescheduled (revision ${invitation.revision})`));
+  if (invitation.proposal) {
+    const who = invitation.sender_id === state.status.node_id ? invitation.receiver_name : 'You';
+    lines.push(h('p', { class: 'item-proposal' },
+      `${who} proposed instead: ${rangeText(invitation.proposal.start_time, invitation.proposal.end_time)}`));
+  }
+  return lines;
+}
+
+function seriesText(series) {
+  const unit = series.freq === 'daily' ? 'day' : 'week';
+  const cadence = series.interval === 1 ? (unit === 'day' ? 'Daily' : 'Weekly') : `Every ${series.interval} ${unit}s`;
+  return `${cadence} · ${series.count} calls`;
+}
+
+function classroomOf(id, name) {
+  return state.classrooms.find((classroom) => classroom.id === id) || { id, display_name: name, timezone: null };
+}
+
+function rescheduleButton(invitation) {
+  return h('button', {
+    type: 'button', class: 'button reschedule',
+    onclick: (e) => openSchedule(classroomOf(invitation.receiver_id, invitation.receiver_name), e.currentTarget, 'reschedule', invitation),
+  }, 'Reschedule', h('span', { class: 'visually-hidden' }, ` “${invitation.title}”`));
+}
+
+function proposeButton(invitation) {
+  return h('button', {
+    type: 'button', class: 'button propose',
+    onclick: (e) => openSchedule(classroomOf(invitation.sender_id, invitation.sender_name), e.currentTarget, 'propose', invitation),
+  }, 'Propose new time', h('span', { class: 'visually-hidden' }, ` for “${invitation.title}”`));
+}
+
+/** The sender moves the call to the time its partner proposed. */
+function useProposalButton(invitation) {
+  if (!invitation.proposal) return null;
+  return h('button', {
+    type: 'button', class: 'button success use-proposal',
+    onclick: (e) => act(e.currentTarget, async () => {
+      try {
+        await api('POST', `api/webex/invitations/${invitation.id}/reschedule`,
+          { start_time: invitation.proposal.start_time, end_time: invitation.proposal.end_time });
+        toast(`Moved to the time ${invitation.receiver_name} proposed.`, 'success');
+      } catch (error) {
+        toast('Failed to move the call', 'error', error.message);
+      }
+    }),
+  }, 'Use proposed time', h('span', { class: 'visually-hidden' }, ` for “${invitation.title}”`));
 }
 
 function partnerName(participants) {
@@ -347,13 +451,15 @@ function renderMeetings() {
   const me = state.status.node_id;
   const rows = [
     ...state.meetings.map((meeting) => ({
-      start: meeting.start_time, end: meeting.end_time, title: meeting.title, id: meeting.invitation_id,
-      partner: partnerName(meeting.participants), link: meeting.web_link, meetingId: meeting.id, note: null,
+      start: meeting.next_start_time || meeting.start_time, end: meeting.end_time, title: meeting.title, id: meeting.invitation_id,
+      partner: partnerName(meeting.participants), link: meeting.web_link, meetingId: meeting.id,
+      note: state.scheduled.get(meeting.invitation_id)?.problem?.message || null,
+      invitation: state.scheduled.get(meeting.invitation_id), next: meeting.next_start_time, first: meeting.start_time,
     })),
     ...state.waiting.map((invitation) => ({
       start: invitation.start_time, end: invitation.end_time, title: invitation.title, id: invitation.id,
       partner: invitation.sender_id === me ? invitation.receiver_name : invitation.sender_name,
-      link: null, meetingId: null,
+      link: null, meetingId: null, invitation,
       note: invitation.problem ? invitation.problem.message : 'Accepted. Waiting for the WebEx link.',
     })),
   ].sort((a, b) => new Date(a.start) - new Date(b.start) || a.id.localeCompare(b.id));
@@ -367,12 +473,18 @@ function renderMeetings() {
       ? h('a', { class: 'button calendar', href: `api/meetings/${row.meetingId}/calendar.ics`, download: `penpals-${row.meetingId}.ics` },
         'Add to calendar', h('span', { class: 'visually-hidden' }, ` “${row.title}”`))
       : null;
-    return h('li', { class: 'item', dataset: { invitationId: row.id } },
+    // A series shows its next call; its length is the first call's.
+    const length = new Date(row.end) - new Date(row.first || row.start);
+    const change = row.invitation && row.invitation.sender_id === me ? rescheduleButton(row.invitation)
+      : row.invitation ? proposeButton(row.invitation) : null;
+    return h('li', { class: 'item', dataset: { invitationId: row.id, revision: String(row.invitation?.revision || 0) } },
       h('h3', { class: 'item-title' }, row.title),
       h('p', { class: 'item-who' }, `With ${row.partner}`),
-      h('p', { class: 'item-when' }, rangeText(row.start, row.end)),
+      h('p', { class: 'item-when' },
+        `${row.next && row.next !== row.first ? 'Next: ' : ''}${rangeText(row.start, new Date(new Date(row.start).getTime() + length).toISOString())}`),
+      changeLines(row.invitation),
       row.note ? h('p', { class: 'item-note', id: `note-${row.id}` }, row.note) : null,
-      h('div', { class: 'item-actions' }, join, calendar,
+      h('div', { class: 'item-actions' }, join, calendar, change, row.invitation?.sender_id === me ? useProposalButton(row.invitation) : null,
         h('button', { type: 'button', class: 'button danger cancel-meeting', onclick: (e) => cancelMeeting(row, e.currentTarget) },
           'Cancel', h('span', { class: 'visually-hidden' }, ` the meeting “${row.title}”`))));
   }));
@@ -498,11 +610,31 @@ function dayLabel(day) {
     h('span', { class: 'date' }, formatter(state.zone, { day: 'numeric', month: 'short' }).format(noon))];
 }
 
-function openSchedule(classroom, opener) {
+/** The dialog: a new invitation, a reschedule (sender) or a proposed time (receiver) of `invitation`. */
+function openSchedule(classroom, opener, mode = 'invite', invitation = null) {
   state.partner = classroom;
   state.opener = opener;
+  state.mode = mode;
+  state.changing = invitation;
   const dialog = $('schedule-dialog');
+  $('schedule-heading').textContent = { invite: 'Schedule Call', reschedule: 'Reschedule Call', propose: 'Propose a New Time' }[mode];
+  $('schedule-send').textContent = { invite: 'Send invitation', reschedule: 'Reschedule', propose: 'Propose this time' }[mode];
   $('schedule-partner').textContent = classroom.display_name;
+  const current = $('schedule-current');
+  current.hidden = !invitation;
+  current.textContent = invitation ? `Now: “${invitation.title}”, ${rangeText(invitation.start_time, invitation.end_time)}` : '';
+  $('repeat-field').hidden = mode !== 'invite';
+  $('title-field').hidden = mode === 'propose';
+  $('call-title').required = mode !== 'propose';
+  if (invitation) {
+    $('call-title').value = invitation.title;
+    const minutes = Math.round((new Date(invitation.end_time) - new Date(invitation.start_time)) / 60000);
+    const length = $('call-duration');
+    if (![...length.options].some((option) => Number(option.value) === minutes)) {
+      length.append(h('option', { value: String(minutes) }, `${minutes} minutes`));
+    }
+    length.value = String(minutes);
+  }
   $('schedule-error').hidden = true;
   $('slot-zone').textContent = `(your time, ${zoneName(new Date(), state.zone)})`;
   $('schedule-zone-note').textContent = classroom.timezone
@@ -571,7 +703,7 @@ async function sendInvitation(event) {
     form.querySelector('input[name="slot"]:not(:disabled)')?.focus();
     return;
   }
-  if (!title.value) {
+  if (!title.value && state.mode !== 'propose') {
     error.textContent = 'Give the call a title.';
     error.hidden = false;
     title.focus();
@@ -583,20 +715,34 @@ async function sendInvitation(event) {
   const end = new Date(start.getTime() + Number($('call-duration').value) * 60000);
   const send = $('schedule-send');
   send.disabled = true;
-  toast('Sending meeting invitation...');
+  const mode = state.mode;
+  const changing = state.changing;
+  const times = { start_time: rfc3339(start), end_time: rfc3339(end) };
   try {
-    await api('POST', 'api/webex/meeting', {
-      classroom_id: partner.id, title: title.value, start_time: rfc3339(start), end_time: rfc3339(end),
-    });
+    if (mode === 'reschedule') {
+      await api('POST', `api/webex/invitations/${changing.id}/reschedule`, { ...times, title: title.value });
+      toast(`Call rescheduled; ${partner.display_name} sees the new time.`, 'success');
+    } else if (mode === 'propose') {
+      await api('POST', `api/webex/invitations/${changing.id}/propose`, times);
+      toast(`New time proposed to ${partner.display_name}.`, 'success');
+    } else {
+      toast('Sending meeting invitation...');
+      const body = { classroom_id: partner.id, title: title.value, ...times };
+      const repeat = $('call-repeat').value;
+      if (repeat) body.recurrence = { freq: repeat, interval: 1, count: Number($('call-count').value) };
+      await api('POST', 'api/webex/meeting', body);
+      toast(`Meeting invitation sent to ${partner.display_name}!`, 'success');
+      selectTab($('tab-sent'), false);
+    }
     closeSchedule();
     form.reset();
-    toast(`Meeting invitation sent to ${partner.display_name}!`, 'success');
-    selectTab($('tab-sent'), false);
+    $('call-count-label').hidden = true;
     refresh();
   } catch (failure) {
     error.textContent = failure.message;
     error.hidden = false;
-    toast('Failed to send meeting invitation', 'error', failure.message);
+    const what = { invite: 'Failed to send meeting invitation', reschedule: 'Failed to reschedule the call', propose: 'Failed to propose the time' }[mode];
+    toast(what, 'error', failure.message);
   } finally {
     send.disabled = false;
   }
@@ -607,6 +753,7 @@ function setUpDialog() {
   $('schedule-form').addEventListener('submit', sendInvitation);
   $('schedule-cancel').addEventListener('click', closeSchedule);
   $('call-title').addEventListener('input', updateCounter);
+  $('call-repeat').addEventListener('change', () => { $('call-count-label').hidden = !$('call-repeat').value; });
   dialog.addEventListener('close', () => {
     if (state.opener && document.contains(state.opener)) state.opener.focus();
   });
@@ -621,6 +768,7 @@ function setUpDialog() {
 async function start() {
   setUpTabs();
   setUpDialog();
+  setUpNotifications();
   try {
     const session = await api('GET', 'api/session');
     state.csrf = session.data.csrf_token;
