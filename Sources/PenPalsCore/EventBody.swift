@@ -120,13 +120,17 @@ public struct InvitationOffer: Codable, Sendable, Equatable {
     public var startTime: String
     public var endTime: String
     public var recurrence: Recurrence?
+    /// Version 1.1: the group of invitations it is one of (one meeting for all).
+    public var groupID: UUID?
 
-    public init(invitationID: UUID, title: String, startTime: String, endTime: String, recurrence: Recurrence? = nil) {
+    public init(invitationID: UUID, title: String, startTime: String, endTime: String, recurrence: Recurrence? = nil,
+                groupID: UUID? = nil) {
         self.invitationID = invitationID
         self.title = title
         self.startTime = startTime
         self.endTime = endTime
         self.recurrence = recurrence
+        self.groupID = groupID
     }
 
     enum CodingKeys: String, CodingKey {
@@ -135,6 +139,7 @@ public struct InvitationOffer: Codable, Sendable, Equatable {
         case startTime = "start_time"
         case endTime = "end_time"
         case recurrence
+        case groupID = "group_id"
     }
 
     func checkTimes() throws {
@@ -239,14 +244,28 @@ public struct MeetingNotice: Codable, Sendable, Equatable {
     public var title: String
     public var startTime: String
     public var endTime: String
+    /// Version 1.1, a group's meeting: every classroom on the call (`{id, name}`), the
+    /// sender first. Sent again as classrooms join or leave.
+    public var participants: [Participant]?
 
-    public init(invitationID: UUID, webexMeetingID: String, webLink: String, title: String, startTime: String, endTime: String) {
+    public struct Participant: Codable, Sendable, Equatable {
+        public var id: NodeID
+        public var name: String
+        public init(id: NodeID, name: String) {
+            self.id = id
+            self.name = name
+        }
+    }
+
+    public init(invitationID: UUID, webexMeetingID: String, webLink: String, title: String, startTime: String, endTime: String,
+                participants: [Participant]? = nil) {
         self.invitationID = invitationID
         self.webexMeetingID = webexMeetingID
         self.webLink = webLink
         self.title = title
         self.startTime = startTime
         self.endTime = endTime
+        self.participants = participants
     }
 
     enum CodingKeys: String, CodingKey {
@@ -256,6 +275,7 @@ public struct MeetingNotice: Codable, Sendable, Equatable {
         case title
         case startTime = "start_time"
         case endTime = "end_time"
+        case participants
     }
 }
 
@@ -325,6 +345,7 @@ extension InvitationOffer {
         try c.encode(startTime, forKey: .startTime)
         try c.encode(endTime, forKey: .endTime)
         try c.encodeIfPresent(recurrence, forKey: .recurrence)
+        if let groupID { try c.encodeLowercased(groupID, forKey: .groupID) }
     }
 }
 
@@ -345,6 +366,7 @@ extension MeetingNotice {
         try c.encode(title, forKey: .title)
         try c.encode(startTime, forKey: .startTime)
         try c.encode(endTime, forKey: .endTime)
+        try c.encodeIfPresent(participants, forKey: .participants)
     }
 }
 

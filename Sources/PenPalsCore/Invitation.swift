@@ -18,10 +18,13 @@ public struct Invitation: Sendable, Equatable, Codable {
     public var proposal: TimeRange?
     /// A series' rule (version 1.1); nil for one call. Its times are the first occurrence's.
     public var recurrence: Recurrence?
+    /// The group of invitations (one per classroom) it belongs to, with one WebEx meeting
+    /// for all (version 1.1); nil for a one-to-one invitation.
+    public var groupID: UUID?
 
     public init(id: UUID, title: String, startTime: Date, endTime: Date, senderID: NodeID, receiverID: NodeID,
                 status: InvitationStatus, createdAt: Date, problem: Problem? = nil, revision: Int = 0,
-                proposal: TimeRange? = nil, recurrence: Recurrence? = nil) {
+                proposal: TimeRange? = nil, recurrence: Recurrence? = nil, groupID: UUID? = nil) {
         self.id = id
         self.title = title
         self.startTime = startTime
@@ -34,7 +37,11 @@ public struct Invitation: Sendable, Equatable, Codable {
         self.revision = revision
         self.proposal = proposal
         self.recurrence = recurrence
+        self.groupID = groupID
     }
+
+    /// The tag its WebEx meeting carries, by which it is found again: the group's, or its own.
+    public var integrationTag: String { MeetingJob.integrationTag(groupID ?? id) }
 
     /// When its last call ends: the series' last occurrence's end, or `endTime`.
     public var lastEnd: Date { recurrence?.lastEnd(start: startTime, end: endTime) ?? endTime }
@@ -79,12 +86,20 @@ public struct Meeting: Sendable, Equatable, Codable {
     public var revision: Int
     /// The series' rule, as its invitation's (version 1.1).
     public var recurrence: Recurrence?
+    /// Names of participants as a group's sender gave them (for classrooms this node does not know).
+    public var participantNames: [NodeID: String] = [:]
+    /// Its invitation's group (one meeting for all of it), as the invitation's.
+    public var groupID: UUID?
+    /// A group's invitations this node knows that are accepted or scheduled (read, not stored).
+    public var groupInvitationIDs: [UUID] = []
 
     public init(id: UUID, invitationID: UUID, title: String, startTime: Date, endTime: Date, webLink: String,
                 webexMeetingID: String, creatorID: NodeID, participants: [NodeID], revision: Int = 0,
-                recurrence: Recurrence? = nil) {
+                recurrence: Recurrence? = nil, participantNames: [NodeID: String] = [:], groupID: UUID? = nil) {
+        self.groupID = groupID
         self.revision = revision
         self.recurrence = recurrence
+        self.participantNames = participantNames
         self.id = id
         self.invitationID = invitationID
         self.title = title

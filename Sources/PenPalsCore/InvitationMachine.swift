@@ -81,14 +81,16 @@ public enum InvitationMachine {
     /// A new invitation to `receiver`, checked against WebEx's rules for a meeting, and
     /// the change that saves it and sends the `invitation` event that offers it.
     /// `recurrence`: a series (version 1.1), its times those of the first occurrence.
+    /// `group`: one of a group's invitations (version 1.1), one for each classroom.
     public static func invite(id: UUID, to receiver: NodeID, title: String, start: Date, end: Date, recurrence: Recurrence? = nil,
-                              in context: Context) throws(MeetingRules.Violation) -> (Invitation, Change) {
+                              group: UUID? = nil, in context: Context) throws(MeetingRules.Violation) -> (Invitation, Change) {
         if let violation = MeetingRules.check(title: title, start: start, end: end, now: context.now) { throw violation }
         if let violation = recurrence?.violation { throw violation }
         let invitation = Invitation(id: id, title: title, startTime: start, endTime: end, senderID: context.localID,
-                                    receiverID: receiver, status: .pending, createdAt: context.now, recurrence: recurrence)
+                                    receiverID: receiver, status: .pending, createdAt: context.now, recurrence: recurrence,
+                                    groupID: group)
         let offer = InvitationOffer(invitationID: id, title: title, startTime: Timestamp.format(start), endTime: Timestamp.format(end),
-                                    recurrence: recurrence)
+                                    recurrence: recurrence, groupID: group)
         return (invitation, Change(invitation: invitation, send: [.invitation(offer)]))
     }
 
@@ -198,7 +200,7 @@ public enum InvitationMachine {
             }
             var invitation = Invitation(id: offer.invitationID, title: offer.title, startTime: start, endTime: end,
                                         senderID: author, receiverID: local, status: .pending, createdAt: createdAt,
-                                        recurrence: offer.recurrence)
+                                        recurrence: offer.recurrence, groupID: offer.groupID)
             // One that arrives after its start is expired at once, as the sender's own clock has it.
             if invitation.dueExpiry(now: context.now), let next = invitation.status.applying(.expire, as: .receiver) {
                 invitation.status = next
@@ -251,6 +253,21 @@ public enum InvitationMachine {
 
         case .meeting(let notice):
             guard var invitation = existing, fromSender else { return .ignore(notSentHere) }
+            // A group's meeting names every classroom on the call, as the sender knows them.
+            let participants = notice.participants.map { $0.map(\.id) } ?? [author, local]
+            var names: [NodeID: String] = [:]
+            for participant in notice.participants ?? [] where names[participant.id] == nil { names[participant.id] = participant.name }
+            let meeting = Meeting(id: invitation.id, invitationID: invitation.id, title: notice.title,
+                                  startTime: Timestamp.parse(notice.startTime) ?? invitation.startTime,
+                                  endTime: Timestamp.parse(notice.endTime) ?? invitation.endTime,
+                                  webLink: notice.webLink, webexMeetingID: notice.webexMeetingID,
+                                  creatorID: author, participants: participants, revision: invitation.revision,
+                                  recurrence: invitation.recurrence, participantNames: names, groupID: invitation.groupID)
+            if invitation.status == .scheduled {
+                // A group's meeting, sent again as classrooms join it or leave it.
+                guard notice.participants != nil else { return .ignore("invitation is scheduled") }
+                return Change(meeting: meeting)
+            }
             // The sender made the meeting: that holds even if this node gave up
             // waiting (failed) or expired the invitation on its own clock meanwhile.
             guard let next = invitation.status.applying(.schedule, as: .receiver) else {
@@ -258,12 +275,6 @@ public enum InvitationMachine {
             }
             invitation.status = next
             invitation.problem = nil
-            let meeting = Meeting(id: invitation.id, invitationID: invitation.id, title: notice.title,
-                                  startTime: Timestamp.parse(notice.startTime) ?? invitation.startTime,
-                                  endTime: Timestamp.parse(notice.endTime) ?? invitation.endTime,
-                                  webLink: notice.webLink, webexMeetingID: notice.webexMeetingID,
-                                  creatorID: author, participants: [author, local], revision: invitation.revision,
-                                  recurrence: invitation.recurrence)
             return Change(invitation: invitation, meeting: meeting)
 
         case .reschedule(let change):
@@ -326,6 +337,19 @@ public enum InvitationMachine {
         return .ignore(why, send: [.cancel(invitationID: invitation.id, reason: EventBody.expiredReason)])
     }
 
+    // MARK: Groups
+
+    /// Who is on a group's call, at its sender: the sender, then every invited
+    /// classroom whose invitation is accepted or scheduled, in the group's order.
+    public static func groupParticipants(_ group: [Invitation], sender: NodeID) -> [NodeID] {
+        [sender] + group.filter { $0.status == .accepted || $0.status == .scheduled }.map(\.receiverID)
+    }
+
+    /// Whether a group still wants its meeting: an invitation of it is pending, accepted or scheduled.
+    public static func groupIsLive(_ group: [Invitation]) -> Bool {
+        group.contains { InvitationStatus.changeable.contains($0.status) }
+    }
+
     // MARK: The clock
 
     /// The invitation expired at `now` on this node's clock, or nil when it is not due.
@@ -356,7 +380,7 @@ public enum InvitationMachine {
                               startTime: invitation.startTime, endTime: invitation.endTime,
                               webLink: webLink, webexMeetingID: webexMeetingID,
                               creatorID: context.localID, participants: [context.localID, invitation.receiverID],
-                              revision: invitation.revision, recurrence: invitation.recurrence)
+                              revision: invitation.revision, recurrence: invitation.recurrence, groupID: invitation.groupID)
         let stale = (madeFrom ?? invitation.revision) < invitation.revision
         let notice = MeetingNotice(invitationID: invitation.id, webexMeetingID: webexMeetingID, webLink: webLink,
                                    title: invitation.title, startTime: Timestamp.format(invitation.startTime),
@@ -411,6 +435,10 @@ public enum InvitationRefusal: Error, Equatable, Sendable {
     case partnerOutdated(name: String, action: String)
     /// No signed clock of the partner was read yet, and it cannot be reached to tell what it takes.
     case partnerUnheard(name: String)
+    /// A group names a classroom twice.
+    case groupRepeats(String)
+    /// A group of this many classrooms (2 to 8 are taken).
+    case groupSize(Int)
 
     public var code: String {
         switch self {
@@ -421,6 +449,7 @@ public enum InvitationRefusal: Error, Equatable, Sendable {
         case .wrongState: "wrong_state"
         case .partnerOutdated: "partner_outdated"
         case .partnerUnheard: "partner_unreachable"
+        case .groupRepeats, .groupSize: "bad_group"
         }
     }
 
@@ -440,6 +469,8 @@ public enum InvitationRefusal: Error, Equatable, Sendable {
             "This invitation is \(status.rawValue); only a pending, accepted or scheduled invitation can be rescheduled."
         case .wrongState(let status, "propose"):
             "This invitation is \(status.rawValue); a new time can be proposed only while it is pending, accepted or scheduled."
+        case .groupRepeats(let name): "classroom_ids names \(name) twice; list each classroom once."
+        case .groupSize(let count): "classroom_ids has \(count) classrooms; a group call has 2 to 8."
         case .partnerUnheard(let name):
             "\(name)'s node has not been reached yet, so this node cannot tell whether it takes this; try again once it answers (see penpals status)."
         case .partnerOutdated(let name, let action):

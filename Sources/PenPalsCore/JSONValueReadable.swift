@@ -112,7 +112,12 @@ extension InvitationOffer: JSONValueReadable {
     public init?(json: JSONValue) {
         guard let id = UUID(json: json["invitation_id"]), let title = json["title"]?.string,
               let start = json["start_time"]?.string, let end = json["end_time"]?.string,
-              case .some(let series) = json.optional("recurrence") else { return nil }
+              case .some(let series) = json.optional("recurrence"), case .some(let group) = json.optional("group_id") else { return nil }
+        var groupID: UUID?
+        if let group {
+            guard let id = UUID(json: group) else { return nil }
+            groupID = id
+        }
         var recurrence: Recurrence?
         if let series {
             guard let freq = series["freq"]?.string.flatMap(Recurrence.Frequency.init(rawValue:)),
@@ -121,7 +126,7 @@ extension InvitationOffer: JSONValueReadable {
             if let zone, zone.string == nil { return nil }
             recurrence = Recurrence(freq: freq, interval: interval, count: count, timezone: zone?.string)
         }
-        self.init(invitationID: id, title: title, startTime: start, endTime: end, recurrence: recurrence)
+        self.init(invitationID: id, title: title, startTime: start, endTime: end, recurrence: recurrence, groupID: groupID)
     }
 }
 
@@ -137,8 +142,19 @@ extension MeetingNotice: JSONValueReadable {
     public init?(json: JSONValue) {
         guard let id = UUID(json: json["invitation_id"]), let meetingID = json["webex_meeting_id"]?.string,
               let link = json["web_link"]?.string, let title = json["title"]?.string,
-              let start = json["start_time"]?.string, let end = json["end_time"]?.string else { return nil }
-        self.init(invitationID: id, webexMeetingID: meetingID, webLink: link, title: title, startTime: start, endTime: end)
+              let start = json["start_time"]?.string, let end = json["end_time"]?.string,
+              case .some(let list) = json.optional("participants") else { return nil }
+        var participants: [Participant]?
+        if let list {
+            guard let items = list.array, items.count <= 64 else { return nil }
+            participants = []
+            for item in items {
+                guard let node = NodeID(json: item["id"]), let name = item["name"]?.string else { return nil }
+                participants?.append(Participant(id: node, name: name))
+            }
+        }
+        self.init(invitationID: id, webexMeetingID: meetingID, webLink: link, title: title, startTime: start, endTime: end,
+                  participants: participants)
     }
 }
 

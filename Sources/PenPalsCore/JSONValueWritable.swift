@@ -115,6 +115,7 @@ extension InvitationOffer: JSONValueWritable {
     public func write(to json: inout JSONWriter) {
         json.beginObject()
         json.key("end_time"); json.string(endTime)
+        if let groupID { json.key("group_id"); json.string(groupID.lowercasedString) }
         json.key("invitation_id"); json.string(invitationID.lowercasedString)
         if let recurrence {
             json.key("recurrence")
@@ -145,6 +146,18 @@ extension MeetingNotice: JSONValueWritable {
         json.beginObject()
         json.key("end_time"); json.string(endTime)
         json.key("invitation_id"); json.string(invitationID.lowercasedString)
+        if let participants {
+            json.key("participants")
+            json.beginArray()
+            for (index, participant) in participants.enumerated() {
+                if index > 0 { json.comma() }
+                json.beginObject()
+                json.key("id"); json.string(participant.id.rawValue)
+                json.key("name"); json.string(participant.name)
+                json.endObject()
+            }
+            json.endArray()
+        }
         json.key("start_time"); json.string(startTime)
         json.key("title"); json.string(title)
         json.key("web_link"); json.string(webLink)

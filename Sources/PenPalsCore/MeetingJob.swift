@@ -64,9 +64,10 @@ public struct MeetingJob: Sendable, Equatable {
 
     public var isOpen: Bool { State.open.contains(state) }
 
-    /// The tag a job's meeting carries at WebEx, by which it is found again.
-    public static func integrationTag(_ invitationID: UUID) -> String {
-        "penpals-\(invitationID.lowercasedString)"
+    /// The tag a job's meeting carries at WebEx, by which it is found again: of the
+    /// invitation, or of its group (`Invitation.integrationTag`).
+    public static func integrationTag(_ id: UUID) -> String {
+        "penpals-\(id.lowercasedString)"
     }
 }
 
@@ -87,6 +88,12 @@ public enum MeetingJobCommand: Sendable, Equatable {
     /// Rescheduled to `revision`: a meeting that exists is brought to the new times
     /// (one in the making is, once made).
     case update(revision: Int)
+    /// Cancelled, declined or expired while other invitations of its group still want
+    /// the group's meeting: stop, and delete nothing.
+    case leave
+    /// The last live invitation of a group left it: delete the group's meeting (this
+    /// invitation's job, made for it if it had none).
+    case deleteGroupMeeting(webexMeetingID: String?)
     /// The job made its meeting after the invitation was settled: delete it.
     case unwanted(webexMeetingID: String)
 }
@@ -182,6 +189,23 @@ public enum MeetingJobMachine {
             job.attempts = 0
             job.nextAttempt = now
             job.lastError = nil
+            job.updatedAt = now
+            return job
+        case .leave:
+            guard var job = existing, job.isOpen || job.state == .created else { return nil }
+            job.state = .failed
+            job.lastError = "left the group; its meeting goes on"
+            job.updatedAt = now
+            return job
+        case .deleteGroupMeeting(let webexMeetingID):
+            var job = existing ?? MeetingJob(invitationID: invitationID, state: .deleting, attempts: 0, nextAttempt: now,
+                                             lastError: nil, updatedAt: now)
+            guard job.state != .deleted, job.state != .deleting else { return nil }
+            job.state = .deleting
+            job.webexMeetingID = webexMeetingID
+            job.attempts = 0
+            job.nextAttempt = now
+            job.lastError = "the group's last invitation left"
             job.updatedAt = now
             return job
         case .update(let revision):

@@ -30,7 +30,7 @@ public struct APIError: Error, HTTPResponseError, Equatable {
     static func from(_ refusal: InvitationRefusal) -> APIError {
         let status: HTTPResponse.Status = switch refusal {
         case .notFound: .notFound
-        case .unknownClassroom: .badRequest
+        case .unknownClassroom, .groupRepeats, .groupSize: .badRequest
         case .notReceiver, .notSender: .forbidden
         case .wrongState, .partnerOutdated, .partnerUnheard: .conflict
         }

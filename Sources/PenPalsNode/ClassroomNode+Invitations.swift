@@ -13,8 +13,29 @@ extension ClassroomNode {
     /// Sends an invitation to a peer; nothing touches WebEx until it is accepted.
     /// `recurrence`: a series (contract §7.2), in this classroom's time zone.
     public func invite(classroom: String, title: String, start: Date, end: Date, recurrence: Recurrence? = nil) async throws -> Invitation {
-        guard let peer = directory.peer(classroom) else {
-            throw InvitationRefusal.unknownClassroom(classroom, isSelf: classroom == id.rawValue || classroom == directory.local.name)
+        try await invite(classrooms: [classroom], title: title, start: start, end: end, recurrence: recurrence)[0]
+    }
+
+    /// The classrooms a group may invite at once (contract §7.2).
+    public static let groupSizes = 2...8
+
+    /// Sends one invitation to each of `classrooms` (names or node ids), in one
+    /// transaction; several make a group with one `group_id` and, once one accepts,
+    /// one WebEx meeting for all (contract §7.2).
+    public func invite(classrooms: [String], title: String, start: Date, end: Date,
+                       recurrence: Recurrence? = nil) async throws -> [Invitation] {
+        var peers: [Directory.Peer] = []
+        for classroom in classrooms {
+            guard let peer = directory.peer(classroom) else {
+                throw InvitationRefusal.unknownClassroom(classroom, isSelf: classroom == id.rawValue || classroom == directory.local.name)
+            }
+            guard !peers.contains(where: { $0.classroom.id == peer.classroom.id }) else {
+                throw InvitationRefusal.groupRepeats(peer.classroom.name)
+            }
+            peers.append(peer)
+        }
+        guard classrooms.count == 1 || Self.groupSizes.contains(classrooms.count) else {
+            throw InvitationRefusal.groupSize(classrooms.count)
         }
         let time = now()
         let zone = settings.timezone.identifier
@@ -23,21 +44,29 @@ extension ClassroomNode {
             rule.timezone = zone
             return rule
         }
-        let (invitation, change) = try InvitationMachine.invite(id: .timeOrdered(at: time), to: peer.classroom.id, title: title,
-                                                                start: start, end: end, recurrence: series, in: context(time))
-        if series != nil { try await learnFeatures(of: peer) }
-        let effects = try await store.write { tx in
+        let group: UUID? = peers.count > 1 ? .timeOrdered(at: time) : nil
+        var made: [(Invitation, InvitationMachine.Change)] = []
+        for peer in peers {
+            made.append(try InvitationMachine.invite(id: .timeOrdered(at: time), to: peer.classroom.id, title: title,
+                                                     start: start, end: end, recurrence: series, group: group, in: context(time)))
+        }
+        if series != nil { for peer in peers { try await learnFeatures(of: peer) } }
+        let effects = try await store.write { [made, peers] tx in
             var effects = Effects()
             // A series shown as one call would mislead a node of version 1: it is not sent one.
-            if series != nil, try !(tx.features(of: peer.classroom.id) ?? []).contains(.meetingChanges) {
-                throw InvitationRefusal.partnerOutdated(name: peer.classroom.displayName, action: "take a series of calls")
+            for peer in peers where series != nil {
+                if try !(tx.features(of: peer.classroom.id) ?? []).contains(.meetingChanges) {
+                    throw InvitationRefusal.partnerOutdated(name: peer.classroom.displayName, action: "take a series of calls")
+                }
             }
-            try self.carryOut(change, on: nil, in: tx, now: time, effects: &effects)
+            for (_, change) in made { try self.carryOut(change, on: nil, in: tx, now: time, effects: &effects) }
             return effects
         }
         settle(effects)
-        logger.info("invitation sent", metadata: ["invitation": "\(invitation.id.lowercasedString)", "to": "\(peer.classroom.name)"])
-        return invitation
+        for ((invitation, _), peer) in zip(made, peers) {
+            logger.info("invitation sent", metadata: ["invitation": "\(invitation.id.lowercasedString)", "to": "\(peer.classroom.name)"])
+        }
+        return made.map(\.0)
     }
 
     /// Accepts a received invitation, then waits up to `acceptWait` for the sender's meeting.
@@ -83,18 +112,31 @@ extension ClassroomNode {
     }
 
     /// The sender gives an invitation new times and, optionally, a new title (contract §7.2).
+    /// For a group, every invitation of it in pending, accepted or scheduled is moved
+    /// with it, and the group's one meeting is updated once.
     public func reschedule(_ invitationID: UUID, title: String?, start: Date, end: Date) async throws -> Invitation {
-        try await change(invitationID, action: "reschedule") { invitation, time in
+        try await change(invitationID, action: "reschedule") { invitation, time, tx in
             if let violation = MeetingRules.check(title: title ?? invitation.title, start: start, end: end, now: time) { throw violation }
-            return try InvitationMachine.reschedule(invitation, title: title, start: start, end: end, in: self.context(time))
+            let first = try InvitationMachine.reschedule(invitation, title: title, start: start, end: end, in: self.context(time))
+            guard let group = invitation.groupID else { return [(invitation, first)] }
+            var changes: [(Invitation, InvitationMachine.Change)] = []
+            var updating = false
+            for member in try tx.invitations(inGroup: group) where InvitationStatus.changeable.contains(member.status) {
+                var change = member.id == invitation.id ? first
+                    : try InvitationMachine.reschedule(member, title: title, start: start, end: end, in: self.context(time))
+                // One PUT for the group's one meeting: the first job that has it does it.
+                if change.job != nil { if updating { change.job = nil } else { updating = true } }
+                changes.append((member, change))
+            }
+            return changes
         }
     }
 
     /// The receiver proposes a new time (contract §7.2).
     public func propose(_ invitationID: UUID, start: Date, end: Date) async throws -> Invitation {
-        try await change(invitationID, action: "propose a new time") { invitation, time in
+        try await change(invitationID, action: "propose a new time") { invitation, time, _ in
             if let violation = MeetingRules.check(title: invitation.title, start: start, end: end, now: time) { throw violation }
-            return try InvitationMachine.propose(invitation, start: start, end: end, in: self.context(time))
+            return [(invitation, try InvitationMachine.propose(invitation, start: start, end: end, in: self.context(time)))]
         }
     }
 
@@ -112,7 +154,8 @@ extension ClassroomNode {
     /// A change of version 1.1 to an invitation, in one transaction after expiring what
     /// is due; refused when the partner's node has not announced that it takes it.
     private func change(_ invitationID: UUID, action: String,
-                        _ decide: @escaping @Sendable (Invitation, Date) throws -> InvitationMachine.Change) async throws -> Invitation {
+                        _ decide: @escaping @Sendable (Invitation, Date, StoreTransaction) throws -> [(Invitation, InvitationMachine.Change)])
+        async throws -> Invitation {
         if let known = try await store.read({ try $0.invitation(invitationID) }),
            let peer = directory.peer(id: known.senderID == id ? known.receiverID : known.senderID) {
             try await learnFeatures(of: peer)
@@ -121,17 +164,23 @@ extension ClassroomNode {
         let (invitation, effects) = try await store.write { tx in
             var effects = Effects()
             let invitation = try self.expiringInvitation(invitationID, in: tx, now: time, effects: &effects)
-            let change = try decide(invitation, time)
-            let other = invitation.senderID == self.id ? invitation.receiverID : invitation.senderID
-            let features = try tx.features(of: other) ?? []
-            for body in change.send {
-                if let needed = body.type.feature, !features.contains(needed) {
-                    throw InvitationRefusal.partnerOutdated(name: self.directory.peer(id: other)?.classroom.displayName ?? other.rawValue,
-                                                            action: action)
+            let changes = try decide(invitation, time, tx)
+            for (member, change) in changes {
+                let other = member.senderID == self.id ? member.receiverID : member.senderID
+                let features = try tx.features(of: other) ?? []
+                for body in change.send {
+                    if let needed = body.type.feature, !features.contains(needed) {
+                        throw InvitationRefusal.partnerOutdated(name: self.directory.peer(id: other)?.classroom.displayName ?? other.rawValue,
+                                                                action: action)
+                    }
                 }
             }
-            try self.carryOut(change, on: invitation, in: tx, now: time, effects: &effects)
-            return (change.invitation ?? invitation, effects)
+            var answer = invitation
+            for (member, change) in changes {
+                try self.carryOut(change, on: member, in: tx, now: time, effects: &effects)
+                if member.id == invitation.id { answer = change.invitation ?? member }
+            }
+            return (answer, effects)
         }
         settle(effects)
         return invitation
@@ -173,16 +222,53 @@ extension ClassroomNode {
             let other = current.senderID == id ? current.receiverID : current.senderID
             for body in change.send { try send(body, to: other, in: tx, effects: &effects) }
         }
-        if let command = change.job {
+        // A group's invitations share one meeting, at the sender: one leaving keeps it
+        // for the others, the last one leaving deletes it.
+        let group = current.senderID == id ? try current.groupID.map { try tx.invitations(inGroup: $0) } : nil
+        let groupMeeting = try group.flatMap { invitations in
+            try invitations.lazy.compactMap { try tx.meeting(forInvitation: $0.id)?.webexMeetingID }.first
+        }
+        var command = change.job
+        if command == .drop, let group, InvitationMachine.groupIsLive(group) { command = .leave }
+        if let group, command == nil, let before = invitation, InvitationStatus.changeable.contains(before.status),
+           !InvitationStatus.changeable.contains(current.status), !InvitationMachine.groupIsLive(group), let groupMeeting {
+            command = .deleteGroupMeeting(webexMeetingID: groupMeeting)
+        }
+        if let command {
             let existing = try tx.job(forInvitation: current.id)
-            let recorded = command == .drop ? try tx.meeting(forInvitation: current.id)?.webexMeetingID : nil
+            let recorded = command == .drop ? try tx.meeting(forInvitation: current.id)?.webexMeetingID ?? groupMeeting : nil
             if let job = MeetingJobMachine.apply(command, to: existing, invitationID: current.id, recordedMeeting: recorded, now: time) {
                 try tx.save(job)
                 if job.isOpen { effects.runJobs = true }
             }
         }
+        if let group, change.invitation?.status != invitation?.status || change.meeting != nil {
+            try refreshGroup(group, in: tx, effects: &effects)
+        }
         if let note = change.note {
             logger.info("\(note)", metadata: ["invitation": "\(current.id.lowercasedString)"])
+        }
+    }
+
+    /// The group's meeting names who is on the call (`InvitationMachine.groupParticipants`)
+    /// on every invitation of it that has the meeting; each scheduled classroom whose
+    /// list changed is sent the meeting again with it.
+    func refreshGroup(_ group: [Invitation], in tx: StoreTransaction, effects: inout Effects) throws {
+        let participants = InvitationMachine.groupParticipants(group, sender: id)
+        var names: [NodeID: String] = [:]
+        for node in participants { names[node] = directory.displayName(of: node) }
+        for invitation in group {
+            guard var meeting = try tx.meeting(forInvitation: invitation.id), meeting.participants != participants else { continue }
+            meeting.participants = participants
+            meeting.participantNames = names
+            try tx.save(meeting)
+            effects.changed.insert(invitation.id)
+            guard invitation.status == .scheduled else { continue }
+            let notice = MeetingNotice(invitationID: invitation.id, webexMeetingID: meeting.webexMeetingID, webLink: meeting.webLink,
+                                       title: meeting.title, startTime: Timestamp.format(meeting.startTime),
+                                       endTime: Timestamp.format(meeting.endTime),
+                                       participants: participants.map { .init(id: $0, name: names[$0] ?? $0.rawValue) })
+            try send(.meeting(notice), to: invitation.receiverID, in: tx, effects: &effects)
         }
     }
 

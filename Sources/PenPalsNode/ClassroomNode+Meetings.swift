@@ -108,9 +108,28 @@ extension ClassroomNode {
                 try await store.write { try $0.save(postponed) }
             case .call(let started, let inDoubt):
                 guard let meetingHost else { return }
+                if let group = invitation.groupID {
+                    // One meeting for the group: an earlier acceptance's is this one's too,
+                    // and while another invitation's call is in doubt this one waits for it.
+                    let siblings = try await store.read { tx in
+                        try tx.invitations(inGroup: group).filter { $0.id != invitationID }.map { sibling in
+                            (try tx.meeting(forInvitation: sibling.id), try tx.job(forInvitation: sibling.id))
+                        }
+                    }
+                    if let made = siblings.lazy.compactMap(\.0).first {
+                        let adopted = WebexMeeting(id: made.webexMeetingID, title: made.title, start: Timestamp.format(made.startTime),
+                                                   end: Timestamp.format(made.endTime), webLink: made.webLink)
+                        return try await record(adopted, for: invitation, job: job)
+                    }
+                    if siblings.contains(where: { $0.1?.state == .creating }) {
+                        let waiting = MeetingJobMachine.postponed(job, until: time.addingTimeInterval(5))
+                        try await store.write { try $0.save(waiting) }
+                        return
+                    }
+                }
                 // Commit the doubt before the call: a crash from here on is resolved by lookup.
                 try await store.write { try $0.save(started) }
-                let meeting = try await createOrAdopt(invitation, inDoubt: inDoubt, host: meetingHost)
+                let meeting = try await createOrAdopt(invitation, inDoubt: inDoubt || invitation.groupID != nil, host: meetingHost)
                 try await record(meeting, for: invitation, job: started)
             }
         } catch {
@@ -146,7 +165,7 @@ extension ClassroomNode {
 
     /// The meeting WebEx holds under the invitation's integration tag, if any.
     private func findMeeting(for invitation: Invitation, host: any MeetingHost) async throws -> WebexMeeting? {
-        try await host.findMeeting(tag: MeetingJob.integrationTag(invitation.id), from: invitation.startTime.addingTimeInterval(-86_400),
+        try await host.findMeeting(tag: invitation.integrationTag, from: invitation.startTime.addingTimeInterval(-86_400),
                                    to: invitation.endTime.addingTimeInterval(86_400))
     }
 
@@ -157,7 +176,7 @@ extension ClassroomNode {
         NewWebexMeeting(title: invitation.title,
                         start: Timestamp.format(invitation.startTime, in: zone),
                         end: Timestamp.format(invitation.endTime, in: zone),
-                        timezone: zone.identifier, integrationTag: MeetingJob.integrationTag(invitation.id),
+                        timezone: zone.identifier, integrationTag: invitation.integrationTag,
                         recurrence: invitation.recurrence?.rrule)
     }
 

@@ -34,8 +34,7 @@ struct InvitationView: Encodable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(invitation.revision, forKey: .revision)
         try c.encode(invitation.proposal.map { ProposalView(start: $0.start, end: $0.end) }, forKey: .proposal)
-        // Groups are not made by this version yet: always null.
-        try c.encodeNil(forKey: .groupID)
+        try c.encode(invitation.groupID?.lowercasedString, forKey: .groupID)
         try c.encode(invitation.recurrence.map(RecurrenceView.init), forKey: .recurrence)
         try c.encode(invitation.id.lowercasedString, forKey: .id)
         try c.encode(invitation.title, forKey: .title)
@@ -60,7 +59,7 @@ extension InvitationView: JSONValueWritable {
         json.beginObject()
         json.key("created_at"); json.string(Timestamp.format(invitation.createdAt))
         json.key("end_time"); json.string(Timestamp.format(invitation.endTime))
-        json.key("group_id"); json.null()
+        json.key("group_id"); json.string(invitation.groupID?.lowercasedString)
         json.key("id"); json.string(invitation.id.lowercasedString)
         json.key("meeting_id"); json.string(meeting?.id.lowercasedString)
         json.key("problem")
@@ -128,10 +127,11 @@ struct MeetingView: Encodable {
         try c.encode(meeting.revision, forKey: .revision)
         try c.encode(meeting.recurrence.map(RecurrenceView.init), forKey: .recurrence)
         try c.encode(nextStart.map { Timestamp.format($0) }, forKey: .nextStartTime)
-        // A one-to-one meeting (groups are not made by this version yet).
-        try c.encodeNil(forKey: .groupID)
-        try c.encode([meeting.invitationID.lowercasedString], forKey: .invitationIDs)
-        try c.encode(meeting.id.lowercasedString, forKey: .id)
+        // A group's meeting is listed once, under the group's id (contract §7.2).
+        try c.encode(meeting.groupID?.lowercasedString, forKey: .groupID)
+        let members = meeting.groupID == nil || meeting.groupInvitationIDs.isEmpty ? [meeting.invitationID] : meeting.groupInvitationIDs
+        try c.encode(members.map(\.lowercasedString), forKey: .invitationIDs)
+        try c.encode((meeting.groupID ?? meeting.id).lowercasedString, forKey: .id)
         try c.encode(meeting.invitationID.lowercasedString, forKey: .invitationID)
         try c.encode(meeting.title, forKey: .title)
         try c.encode(Timestamp.format(meeting.startTime), forKey: .startTime)
@@ -341,7 +341,10 @@ extension ClassroomNode {
 
     func view(_ meeting: Meeting) -> MeetingView {
         MeetingView(meeting: meeting, creatorName: directory.displayName(of: meeting.creatorID),
-                    participants: meeting.participants.map { .init(id: $0.rawValue, name: directory.displayName(of: $0)) },
+                    participants: meeting.participants.map { node in
+                        .init(id: node.rawValue, name: node == directory.local.id || directory.trusts(node) ? directory.displayName(of: node)
+                              : meeting.participantNames[node] ?? directory.displayName(of: node))
+                    },
                     nextStart: meeting.nextStart(now: now()))
     }
 

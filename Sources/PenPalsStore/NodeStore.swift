@@ -363,6 +363,14 @@ public final class NodeStore: Sendable {
                 t.add(column: "last_end", .double)
             }
         }
+        migrator.registerMigration("v7: groups") { db in
+            // One invitation per classroom of a group, one meeting for all (contract §7.2).
+            try db.alter(table: "invitation") { t in t.add(column: "group_id", .text) }
+            try db.create(index: "invitation_by_group", on: "invitation", columns: ["group_id"])
+            // A group's participants as the sender named them (a receiver may not know them all).
+            try db.alter(table: "participant") { t in t.add(column: "name", .text) }
+            try db.alter(table: "meeting") { t in t.add(column: "group_id", .text) }
+        }
         return migrator
     }
 }

@@ -95,12 +95,13 @@ struct InvitationRecord: Codable, FetchableRecord, PersistableRecord {
     var proposalStart: Double?
     var proposalEnd: Double?
     var recurrence: String?
+    var groupID: String?
 
     enum CodingKeys: String, CodingKey {
         case id, title, startTime = "start_time", endTime = "end_time", senderID = "sender_id", receiverID = "receiver_id"
         case status, createdAt = "created_at", problemCode = "problem_code", problemMessage = "problem_message"
         case problemRetrying = "problem_retrying", updatedAt = "updated_at"
-        case revision, proposalStart = "proposal_start", proposalEnd = "proposal_end", recurrence
+        case revision, proposalStart = "proposal_start", proposalEnd = "proposal_end", recurrence, groupID = "group_id"
     }
 
     /// Read by column, not through `Decodable` (see `PeerState.init(row:)`).
@@ -121,26 +122,27 @@ struct InvitationRecord: Codable, FetchableRecord, PersistableRecord {
         proposalStart = row["proposal_start"]
         proposalEnd = row["proposal_end"]
         recurrence = row["recurrence"]
+        groupID = row["group_id"]
     }
 
     /// The columns `init(raw:)` reads, in its order.
     static let rawColumns = """
         id, title, start_time, end_time, sender_id, receiver_id, status, created_at,
-        problem_code, problem_message, problem_retrying, updated_at, revision, proposal_start, proposal_end, recurrence
+        problem_code, problem_message, problem_retrying, updated_at, revision, proposal_start, proposal_end, recurrence, group_id
         """
 
     // Made once: the statement cache is looked up by the SQL's text.
     static let selectByID = "SELECT \(rawColumns) FROM invitation WHERE id = ?"
     static let upsert = """
         INSERT INTO invitation (\(rawColumns))
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT(id) DO UPDATE SET title = excluded.title, start_time = excluded.start_time,
             end_time = excluded.end_time, sender_id = excluded.sender_id, receiver_id = excluded.receiver_id,
             status = excluded.status, created_at = excluded.created_at, problem_code = excluded.problem_code,
             problem_message = excluded.problem_message, problem_retrying = excluded.problem_retrying,
             updated_at = excluded.updated_at, revision = excluded.revision,
             proposal_start = excluded.proposal_start, proposal_end = excluded.proposal_end,
-            recurrence = excluded.recurrence
+            recurrence = excluded.recurrence, group_id = excluded.group_id
         """
 
     /// The current row of a statement that selects `rawColumns`.
@@ -161,6 +163,7 @@ struct InvitationRecord: Codable, FetchableRecord, PersistableRecord {
         proposalStart = row.isNull(13) ? nil : row.double(13)
         proposalEnd = row.isNull(14) ? nil : row.double(14)
         recurrence = row.text(15)
+        groupID = row.text(16)
     }
 
     init(_ invitation: Invitation, updatedAt: Date) {
@@ -180,6 +183,7 @@ struct InvitationRecord: Codable, FetchableRecord, PersistableRecord {
         proposalStart = invitation.proposal?.start.timeIntervalSince1970
         proposalEnd = invitation.proposal?.end.timeIntervalSince1970
         recurrence = invitation.recurrence.map { String(decoding: WireJSON.encode($0), as: UTF8.self) }
+        groupID = invitation.groupID?.lowercasedString
     }
 
     func domain() throws -> Invitation {
@@ -201,7 +205,10 @@ struct InvitationRecord: Codable, FetchableRecord, PersistableRecord {
                           proposal: proposalStart.flatMap { start in
                               proposalEnd.map { TimeRange(start: Date(timeIntervalSince1970: start), end: Date(timeIntervalSince1970: $0)) }
                           },
-                          recurrence: series)
+                          recurrence: series, groupID: try groupID.map { text in
+                              guard let id = UUID.parse(text) else { throw StoreError.corrupt("invitation \(id): group_id") }
+                              return id
+                          })
     }
 }
 
@@ -219,11 +226,12 @@ struct MeetingRecord: Codable, FetchableRecord, PersistableRecord {
     var recurrence: String?
     /// When its last call ends (a series'), for the list of meetings not yet over.
     var lastEnd: Double?
+    var groupID: String?
 
     enum CodingKeys: String, CodingKey {
         case id, invitationID = "invitation_id", title, startTime = "start_time", endTime = "end_time"
         case webLink = "web_link", webexMeetingID = "webex_meeting_id", creatorID = "creator_id", revision
-        case recurrence, lastEnd = "last_end"
+        case recurrence, lastEnd = "last_end", groupID = "group_id"
     }
 }
 
@@ -231,7 +239,9 @@ struct ParticipantRecord: Codable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "participant"
     var meetingID: String
     var nodeID: String
-    enum CodingKeys: String, CodingKey { case meetingID = "meeting_id", nodeID = "node_id" }
+    /// The name the group's sender gave (nil: a classroom this node names itself).
+    var name: String?
+    enum CodingKeys: String, CodingKey { case meetingID = "meeting_id", nodeID = "node_id", name }
 }
 
 /// One row of `meeting_job`: the durable WebEx meeting job of an invitation at its sender.

@@ -50,13 +50,22 @@ extension StoreTransaction {
         return try InvitationRecord(raw: row).domain()
     }
 
+    /// The invitations of a group, oldest first (by id: time-ordered).
+    public func invitations(inGroup group: UUID) throws -> [Invitation] {
+        let rows = try RawStatement(db, sql: "SELECT \(InvitationRecord.rawColumns) FROM invitation WHERE group_id = ? ORDER BY id")
+        try rows.bind(group.lowercasedString)
+        var found: [Invitation] = []
+        while try rows.next() { found.append(try InvitationRecord(raw: rows).domain()) }
+        return found
+    }
+
     /// Inserts or replaces the invitation's row.
     public func save(_ invitation: Invitation, now: Date) throws {
         let r = InvitationRecord(invitation, updatedAt: now)
         // One prepared upsert, bound by position (written once per applied event).
         let upsert = try RawStatement(db, sql: InvitationRecord.upsert)
         try upsert.bind(r.id, r.title, r.startTime, r.endTime, r.senderID, r.receiverID, r.status, r.createdAt,
-                        r.problemCode, r.problemMessage, r.problemRetrying, r.updatedAt, r.revision, r.proposalStart, r.proposalEnd, r.recurrence)
+                        r.problemCode, r.problemMessage, r.problemRetrying, r.updatedAt, r.revision, r.proposalStart, r.proposalEnd, r.recurrence, r.groupID)
         try upsert.run()
     }
 
@@ -162,15 +171,18 @@ extension StoreTransaction {
                           webLink: meeting.webLink, webexMeetingID: meeting.webexMeetingID,
                           creatorID: meeting.creatorID.rawValue, revision: meeting.revision,
                           recurrence: meeting.recurrence.map { String(decoding: WireJSON.encode($0), as: UTF8.self) },
-                          lastEnd: meeting.lastEnd.timeIntervalSince1970).save(db)
+                          lastEnd: meeting.lastEnd.timeIntervalSince1970, groupID: meeting.groupID?.lowercasedString).save(db)
         try ParticipantRecord.filter(Column("meeting_id") == id).deleteAll(db)
         for participant in meeting.participants {
-            try ParticipantRecord(meetingID: id, nodeID: participant.rawValue).insert(db)
+            try ParticipantRecord(meetingID: id, nodeID: participant.rawValue, name: meeting.participantNames[participant]).insert(db)
         }
     }
 
+    /// The meeting of this id, or the meeting of the group of this id (listed under it, §7.2).
     public func meeting(_ id: UUID) throws -> Meeting? {
-        try MeetingRecord.fetchOne(db, key: id.lowercasedString).map(domain)
+        if let meeting = try MeetingRecord.fetchOne(db, key: id.lowercasedString).map(domain) { return meeting }
+        return try MeetingRecord.fetchOne(db, sql: "SELECT * FROM meeting WHERE group_id = ? ORDER BY id LIMIT 1",
+                                          arguments: [id.lowercasedString]).map(domain)
     }
 
     public func meeting(forInvitation id: UUID) throws -> Meeting? {
@@ -189,6 +201,9 @@ extension StoreTransaction {
         var sql = """
             SELECT meeting.* FROM meeting JOIN invitation ON invitation.id = meeting.invitation_id
             WHERE invitation.status = 'scheduled'
+              AND (meeting.group_id IS NULL OR meeting.id = (
+                SELECT MIN(m2.id) FROM meeting m2 JOIN invitation i2 ON i2.id = m2.invitation_id
+                WHERE m2.group_id = meeting.group_id AND i2.status = 'scheduled'))
             """
         var arguments: StatementArguments = []
         if let now {
@@ -196,10 +211,16 @@ extension StoreTransaction {
             arguments += [now.timeIntervalSince1970]
         }
         if let before = page.before {
-            let key = before.lowercasedString
-            guard let start = try Double.fetchOne(db, sql: "SELECT start_time FROM meeting WHERE id = ?", arguments: [key]) else {
-                throw StoreError.unknownListItem(key)
+            // A group's meeting is listed under the group's id: the page goes on after its first row.
+            let asked = before.lowercasedString
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT start_time, id FROM meeting WHERE id = ?
+                UNION ALL SELECT start_time, id FROM meeting WHERE group_id = ? ORDER BY id LIMIT 1
+                """, arguments: [asked, asked]) else {
+                throw StoreError.unknownListItem(asked)
             }
+            let start: Double = row[0]
+            let key: String = row[1]
             sql += " AND (meeting.start_time > ? OR (meeting.start_time = ? AND meeting.id > ?))"
             arguments += [start, start, key]
         }
@@ -208,24 +229,40 @@ extension StoreTransaction {
             sql += " LIMIT ?"
             arguments += [limit + 1]
         }
-        return try Self.paged(MeetingRecord.fetchAll(db, sql: sql, arguments: arguments).map(domain), limit: page.limit, id: \.id)
+        return try Self.paged(MeetingRecord.fetchAll(db, sql: sql, arguments: arguments).map(domain), limit: page.limit,
+                              id: { $0.groupID ?? $0.id })
     }
 
     private func domain(_ record: MeetingRecord) throws -> Meeting {
         guard let id = UUID.parse(record.id), let invitationID = UUID.parse(record.invitationID),
               let creator = NodeID(record.creatorID) else { throw StoreError.corrupt("meeting \(record.id)") }
-        let participants = try String.fetchAll(db.cachedStatement(sql: "SELECT node_id FROM participant WHERE meeting_id = ? ORDER BY rowid"),
-                                               arguments: [record.id]).compactMap(NodeID.init)
+        let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT node_id, name FROM participant WHERE meeting_id = ? ORDER BY rowid"),
+                                    arguments: [record.id])
+        var participants: [NodeID] = []
+        var names: [NodeID: String] = [:]
+        for row in rows {
+            guard let node = NodeID(row[0] as String) else { continue }
+            participants.append(node)
+            if let name: String = row[1] { names[node] = name }
+        }
         let series = try record.recurrence.map { text in
             guard let rule = try? WireJSON.decode(Recurrence.self, from: Data(text.utf8)) else {
                 throw StoreError.corrupt("meeting \(record.id): recurrence")
             }
             return rule
         }
-        return Meeting(id: id, invitationID: invitationID, title: record.title,
+        let groupID = record.groupID.flatMap(UUID.parse)
+        let members = try groupID.map { group in
+            try String.fetchAll(db.cachedStatement(sql: """
+                SELECT id FROM invitation WHERE group_id = ? AND status IN ('accepted', 'scheduled') ORDER BY id
+                """), arguments: [group.lowercasedString]).compactMap(UUID.parse)
+        } ?? []
+        var meeting = Meeting(id: id, invitationID: invitationID, title: record.title,
                        startTime: Date(timeIntervalSince1970: record.startTime), endTime: Date(timeIntervalSince1970: record.endTime),
                        webLink: record.webLink, webexMeetingID: record.webexMeetingID, creatorID: creator, participants: participants,
-                       revision: record.revision, recurrence: series)
+                       revision: record.revision, recurrence: series, participantNames: names, groupID: groupID)
+        meeting.groupInvitationIDs = members
+        return meeting
     }
 
     // MARK: Meeting jobs

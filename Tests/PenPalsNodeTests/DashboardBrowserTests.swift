@@ -6,10 +6,12 @@ import Testing
 @Suite("Dashboard in a real browser", .serialized)
 struct DashboardBrowserTests {
     /// Runs `body` with a running network of a and b and one signed-in browser per classroom.
-    func withDashboards(_ body: (TestNetwork, Browser, Browser) async throws -> Void) async throws {
-        try await TestNetwork.with(["a", "b"]) { network in
+    /// `extra`: more classrooms, running without a browser.
+    func withDashboards(extra: [String] = [], _ body: (TestNetwork, Browser, Browser) async throws -> Void) async throws {
+        try await TestNetwork.with(["a", "b"] + extra) { network in
             try await network.start("a")
             try await network.start("b")
+            for name in extra { try await network.start(name) }
             let driver = try await WebDriver.start()
             var browsers: [Browser] = []
             do {
@@ -279,6 +281,25 @@ struct DashboardBrowserTests {
             try await b.waitUntil("b shows revision 2 and the new title", "(document.querySelector('#received-list li[data-invitation-id=\"' + arguments[0] + '\"]') || {dataset: {}}).dataset.revision === '2' && document.querySelector('#received-list li .item-title').textContent === 'Term of pen pals, moved'", [id])
             #expect(try await b.text("#received-list li .item-revision") == "Rescheduled (revision 2)")
             #expect(try await b.text("#received-list li .item-series") == "Weekly · 4 calls", "still a series")
+        }
+    }
+
+    @Test func aGroupCallToTwoClassroomsFromTheDialog() async throws {
+        try await withDashboards(extra: ["c"]) { network, a, b in
+            try await a.click("#classroom-list li[data-name='b'] button.schedule")
+            try await a.waitUntil("the dialog offers the other classroom", "!document.getElementById('also-field').hidden && document.getElementById('also-c') !== null && document.getElementById('also-b') === null")
+            try await a.click("#day-options .choice:nth-child(2) label")
+            try await a.click("#slot-options input[data-hour='11'] + label")
+            try await a.click("label[for='also-c']")
+            try await a.clear("#call-title")
+            try await a.type("#call-title", "Three schools")
+            try await a.click("#schedule-send")
+            try await toastShown(a, "Meeting invitation sent to Class B, Class C!")
+            try await b.waitUntil("b lists it", "[...document.querySelectorAll('#received-list li')].some(li => li.textContent.includes('Three schools'))")
+            let sent = try await invitations(network, "a", query: "?box=sent")
+            #expect(sent.count == 2)
+            #expect(Set(sent.compactMap { $0["group_id"] as? String }).count == 1, "one group")
+            #expect(try await invitations(network, "c").first?["title"] as? String == "Three schools")
         }
     }
 

@@ -297,3 +297,105 @@ struct SeriesTests {
         }
     }
 }
+
+@Suite("A group of classrooms on one call (contract §7.2)")
+struct GroupTests {
+    func invitation(_ network: TestNetwork, _ id: String, at name: String) async throws -> [String: Any]? {
+        try await invitations(network, name, query: "?box=all&status=all").first { $0["id"] as? String == id }
+    }
+
+    func meetings(_ network: TestNetwork, at name: String) async throws -> [[String: Any]] {
+        try await network.api(name, "GET", "/api/meetings").object["meetings"] as? [[String: Any]] ?? []
+    }
+
+    @Test func threeClassroomsShareOneWebexMeetingThatGrowsShrinksAndGoesWithTheLast() async throws {
+        try await TestNetwork.with(["a", "b", "c"]) { network in
+            try await network.startPair()
+            try await network.start("c")
+            let start = Date().addingTimeInterval(2 * 86_400).rounded()
+            let made = try await network.api("a", "POST", "/api/webex/meeting", json: [
+                "classroom_ids": ["b", "c"], "title": "Three schools", "start_time": Timestamp.format(start),
+                "end_time": Timestamp.format(start.addingTimeInterval(3_600)),
+            ])
+            #expect(made.status == 201, "\(made.text)")
+            let sent = try #require(made.object["invitations"] as? [[String: Any]])
+            #expect(sent.count == 2)
+            let group = try #require(sent.first?["group_id"] as? String)
+            #expect(sent.allSatisfy { $0["group_id"] as? String == group })
+            let (toB, toC) = (try #require(sent[0]["id"] as? String), try #require(sent[1]["id"] as? String))
+            for (name, id) in [("b", toB), ("c", toC)] {
+                try await eventually("\(name) has its invitation of the group") {
+                    try await invitation(network, id, at: name)?["group_id"] as? String == group
+                }
+            }
+
+            // b accepts: one meeting for the group; c accepts: the same meeting, no second.
+            #expect([200, 202].contains(try await network.api("b", "POST", "/api/webex/invitations/\(toB)/accept").status))
+            try await eventually("b is scheduled", timeout: .seconds(15)) { try await status(of: toB, at: "b", in: network) == "scheduled" }
+            #expect([200, 202].contains(try await network.api("c", "POST", "/api/webex/invitations/\(toC)/accept").status))
+            try await eventually("c is scheduled", timeout: .seconds(15)) { try await status(of: toC, at: "c", in: network) == "scheduled" }
+            let webex = await network.sandbox.meetings().filter { $0.integrationTags.contains("penpals-\(group)") }
+            #expect(webex.count == 1, "one WebEx meeting for the group")
+            #expect(await network.sandbox.requestLog().filter { $0.method == "POST" && $0.path == "/v1/meetings" }.count == 1)
+            let link = try #require(webex.first?.webLink)
+            let ids = [network.member("a"), network.member("b"), network.member("c")].map(\.key.id.rawValue)
+            for name in ["a", "b", "c"] {
+                try await eventually("\(name) lists the group's meeting once, with all three classrooms") {
+                    let listed = try await meetings(network, at: name)
+                    let people = (listed.first?["participants"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+                    // The sender first, then the classrooms in the group's order (by invitation id).
+                    return listed.count == 1 && listed.first?["id"] as? String == group && listed.first?["web_link"] as? String == link
+                        && people.first == ids[0] && Set(people) == Set(ids) && people.count == 3
+                }
+            }
+            #expect(try await meetings(network, at: "a").first?["invitation_ids"] as? [String] == [toB, toC].sorted())
+
+            // A reschedule of one moves the group: both invitations, one PUT.
+            let later = start.addingTimeInterval(86_400)
+            let moved = try await network.api("a", "POST", "/api/webex/invitations/\(toB)/reschedule", json: [
+                "start_time": Timestamp.format(later), "end_time": Timestamp.format(later.addingTimeInterval(3_600)),
+            ])
+            #expect(moved.status == 200, "\(moved.text)")
+            for (name, id) in [("b", toB), ("c", toC)] {
+                try await eventually("\(name) is at revision 1") { try await invitation(network, id, at: name)?["revision"] as? Int == 1 }
+            }
+            try await eventually("the group's meeting moved at WebEx", timeout: .seconds(15)) {
+                await network.sandbox.meetings().first { $0.integrationTags.contains("penpals-\(group)") }?.startDate == later
+            }
+            #expect(await network.sandbox.requestLog().filter { $0.method == "PUT" }.count == 1, "one PUT for the group")
+
+            // b leaves: the meeting stays for a and c, whose lists drop b.
+            #expect(try await network.api("b", "POST", "/api/webex/invitations/\(toB)/cancel").status == 200)
+            try await eventually("a and c list two classrooms") {
+                for name in ["a", "c"] {
+                    let people = (try await meetings(network, at: name).first?["participants"] as? [[String: Any]] ?? [])
+                    guard people.count == 2 else { return false }
+                }
+                return true
+            }
+            #expect(await network.sandbox.meetings().contains { $0.integrationTags.contains("penpals-\(group)") }, "still there for c")
+            // c leaves too: the last one, so the meeting is deleted at WebEx.
+            #expect(try await network.api("c", "POST", "/api/webex/invitations/\(toC)/cancel").status == 200)
+            try await eventually("the group's meeting is deleted", timeout: .seconds(15)) {
+                await !network.sandbox.meetings().contains { $0.integrationTags.contains("penpals-\(group)") }
+            }
+            #expect(try await meetings(network, at: "a").isEmpty)
+        }
+    }
+
+    @Test func aGroupNamesTwoToEightDistinctPartners() async throws {
+        try await TestNetwork.with(["a", "b", "c"]) { network in
+            try await network.startPair()
+            let start = Date().addingTimeInterval(2 * 86_400).rounded()
+            for (ids, code) in [(["b"], "bad_group"), (["b", "b"], "bad_group"), (["b", "nobody"], "unknown_classroom"), (["b", "a"], "cannot_invite_self")] {
+                let answer = try await network.api("a", "POST", "/api/webex/meeting", json: [
+                    "classroom_ids": ids, "title": "Group", "start_time": Timestamp.format(start),
+                    "end_time": Timestamp.format(start.addingTimeInterval(3_600)),
+                ])
+                #expect(answer.status == 400, "\(ids): \(answer.text)")
+                #expect(answer.errorCode == code, "\(ids)")
+            }
+            #expect(try await invitations(network, "a", query: "?box=all&status=all").isEmpty)
+        }
+    }
+}

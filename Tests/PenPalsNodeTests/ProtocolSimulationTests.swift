@@ -240,10 +240,21 @@ final class Simulation: Sendable {
             guard let node = node(a) else { return note("\(step): n\(a) is down") }
             let start = now.addingTimeInterval(TimeInterval(pick(30..<721) * 60))
             do {
-                let invitation = try await node.invite(classroom: classrooms[b].name, title: "call \(step)",
-                                                       start: start, end: start.addingTimeInterval(3600))
-                world.withLock { $0.invitations.append((invitation.id, a, b, invitation.title)) }
-                note("\(step): n\(a) invites n\(b)")
+                if chance(0.25) {
+                    // A group: both other classrooms, one meeting for the two.
+                    let others = (0..<Self.nodeCount).filter { $0 != a }
+                    let made = try await node.invite(classrooms: others.map { classrooms[$0].name }, title: "group \(step)",
+                                                     start: start, end: start.addingTimeInterval(3600))
+                    world.withLock { world in
+                        for (invitation, receiver) in zip(made, others) { world.invitations.append((invitation.id, a, receiver, invitation.title)) }
+                    }
+                    note("\(step): n\(a) invites n\(others[0]) and n\(others[1]) as a group")
+                } else {
+                    let invitation = try await node.invite(classroom: classrooms[b].name, title: "call \(step)",
+                                                           start: start, end: start.addingTimeInterval(3600))
+                    world.withLock { $0.invitations.append((invitation.id, a, b, invitation.title)) }
+                    note("\(step): n\(a) invites n\(b)")
+                }
             } catch {
                 note("\(step): n\(a) invite refused: \(error)")
             }
@@ -441,9 +452,14 @@ final class Simulation: Sendable {
             guard atSender.title == atReceiver.title, atSender.startTime == atReceiver.startTime, atSender.endTime == atReceiver.endTime else {
                 throw fail("\(title) differs")
             }
-            let tag = MeetingJob.integrationTag(id)
+            // A group's invitations share one meeting, under the group's tag.
+            let tag = atSender.integrationTag
             let count = created[tag, default: 0]
             guard count <= 1 else { throw fail("\(title) has \(count) WebEx meetings") }
+            var groupLive = false
+            if let group = atSender.groupID {
+                groupLive = InvitationMachine.groupIsLive(try await nodes[s].store.read { try $0.invitations(inGroup: group) })
+            }
             if hasWebex[s] {
                 guard atSender.status != .accepted else { throw fail("\(title) stays accepted although n\(s) has WebEx") }
             } else if atSender.status == .accepted {
@@ -451,7 +467,7 @@ final class Simulation: Sendable {
                     throw fail("\(title) waits for WebEx but the receiver was not told")
                 }
             }
-            if atSender.status == .cancelled, let live = webex.meeting(tag: tag) {
+            if atSender.status == .cancelled, !groupLive, let live = webex.meeting(tag: tag) {
                 throw fail("\(title) is cancelled but its WebEx meeting \(live.id) is still there")
             }
             if atSender.status == .scheduled {

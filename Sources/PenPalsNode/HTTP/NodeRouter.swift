@@ -155,8 +155,18 @@ struct APIRoutes {
             if let violation = rule.violation { throw violation }
             return rule
         }
-        let invitation = try await node.invite(classroom: ask.classroomID, title: ask.title, start: start, end: end, recurrence: recurrence)
-        return JSONResponse.make(InvitationBody(invitation: node.view(invitation, meeting: nil)), status: .created)
+        switch (ask.classroomID, ask.classroomIDs) {
+        case (let classroom?, nil):
+            let invitation = try await node.invite(classroom: classroom, title: ask.title, start: start, end: end, recurrence: recurrence)
+            return JSONResponse.make(InvitationBody(invitation: node.view(invitation, meeting: nil)), status: .created)
+        case (nil, let classrooms?):
+            guard ClassroomNode.groupSizes.contains(classrooms.count) else { throw InvitationRefusal.groupSize(classrooms.count) }
+            let made = try await node.invite(classrooms: classrooms, title: ask.title, start: start, end: end, recurrence: recurrence)
+            struct Body: Encodable { var invitations: [InvitationView] }
+            return JSONResponse.make(Body(invitations: made.map { node.view($0, meeting: nil) }), status: .created)
+        default:
+            throw APIError.badRequest("bad_json", "Give classroom_id (one classroom) or classroom_ids (2 to 8), not both.")
+        }
     }
 
     @Sendable func invitations(_ request: Request, context: NodeRequestContext) async throws -> Response {

@@ -17,21 +17,24 @@ struct Batch: Decodable, JSONValueReadable {
 
 /// The body of `POST /api/webex/meeting`.
 struct InviteRequest: Decodable, JSONValueReadable {
-    var classroomID: String
+    /// One classroom, or (`classroomIDs`) a group of 2 to 8.
+    var classroomID: String?
+    var classroomIDs: [String]?
     var title: String
     var startTime: String
     var endTime: String
     var recurrence: RecurrenceRequest?
     enum CodingKeys: String, CodingKey {
-        case classroomID = "classroom_id", title, startTime = "start_time", endTime = "end_time", recurrence
+        case classroomID = "classroom_id", classroomIDs = "classroom_ids", title, startTime = "start_time", endTime = "end_time", recurrence
     }
 
     init?(json: JSONValue) {
         guard let classroom = json["classroom_id"]?.string, let title = json["title"]?.string,
               let start = json["start_time"]?.string, let end = json["end_time"]?.string else { return nil }
         (classroomID, self.title, startTime, endTime) = (classroom, title, start, end)
-        // A series is rare: Foundation's decoder reads the body when it has one.
+        // A series or a group is rare: Foundation's decoder reads the body when it has one.
         if let series = json["recurrence"], series != .null { return nil }
+        if json["classroom_ids"] != nil { return nil }
     }
 }
 

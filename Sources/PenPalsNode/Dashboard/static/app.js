@@ -624,6 +624,12 @@ function openSchedule(classroom, opener, mode = 'invite', invitation = null) {
   current.hidden = !invitation;
   current.textContent = invitation ? `Now: “${invitation.title}”, ${rangeText(invitation.start_time, invitation.end_time)}` : '';
   $('repeat-field').hidden = mode !== 'invite';
+  // A new invitation may go to several classrooms at once: one group call.
+  const others = mode === 'invite' ? state.classrooms.filter((other) => other.id !== classroom.id) : [];
+  $('also-field').hidden = others.length === 0;
+  $('also-options').replaceChildren(...others.slice(0, 7).map((other) => h('div', { class: 'choice' },
+    h('input', { type: 'checkbox', name: 'also', id: `also-${other.name}`, value: other.id, dataset: { name: other.name } }),
+    h('label', { for: `also-${other.name}` }, other.display_name))));
   $('title-field').hidden = mode === 'propose';
   $('call-title').required = mode !== 'propose';
   if (invitation) {
@@ -727,11 +733,14 @@ async function sendInvitation(event) {
       toast(`New time proposed to ${partner.display_name}.`, 'success');
     } else {
       toast('Sending meeting invitation...');
-      const body = { classroom_id: partner.id, title: title.value, ...times };
+      const also = [...form.querySelectorAll('input[name="also"]:checked')].map((box) => box.value);
+      const body = also.length ? { classroom_ids: [partner.id, ...also], title: title.value, ...times }
+        : { classroom_id: partner.id, title: title.value, ...times };
       const repeat = $('call-repeat').value;
       if (repeat) body.recurrence = { freq: repeat, interval: 1, count: Number($('call-count').value) };
       await api('POST', 'api/webex/meeting', body);
-      toast(`Meeting invitation sent to ${partner.display_name}!`, 'success');
+      const names = [partner.display_name, ...also.map((id) => classroomOf(id, id).display_name)];
+      toast(`Meeting invitation sent to ${names.join(', ')}!`, 'success');
       selectTab($('tab-sent'), false);
     }
     closeSchedule();
