@@ -20,7 +20,9 @@ extension PenPals {
             let (_, object, data) = try await LocalAPI(node: node).json("POST", "/api/webex/invitations/\(id)/reschedule", body: body)
             if output.json { return printJSON(data) }
             let invitation = object["invitation"] as? [String: Any] ?? [:]
-            print("Rescheduled (revision \(invitation["revision"] as? Int ?? 0)); \(invitation["receiver_name"] as? String ?? "the partner") is told.")
+            let told = invitation["group_id"] is String ? "every classroom of the group is told"
+                : "\(invitation["receiver_name"] as? String ?? "the partner") is told"
+            print("Rescheduled (revision \(invitation["revision"] as? Int ?? 0)); \(told).")
             print(Display(zone: node.timezone).invitation(invitation, localID: invitation["sender_id"] as? String))
         }
     }
