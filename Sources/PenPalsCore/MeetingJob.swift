@@ -148,6 +148,17 @@ public enum MeetingJobMachine {
     /// `recordedMeeting` is the WebEx id of the meeting this node recorded for the invitation.
     public static func apply(_ command: MeetingJobCommand, to existing: MeetingJob?, invitationID: UUID,
                              recordedMeeting: String?, now: Date) -> MeetingJob? {
+        /// The job turned to deleting `webexMeetingID` (nil: the one its tag finds), at once.
+        func deleting(_ job: MeetingJob, _ webexMeetingID: String?, note: String) -> MeetingJob {
+            var job = job
+            job.state = .deleting
+            job.webexMeetingID = webexMeetingID
+            job.attempts = 0
+            job.nextAttempt = now
+            job.lastError = note
+            job.updatedAt = now
+            return job
+        }
         switch command {
         case .start:
             return MeetingJob(invitationID: invitationID, state: .pending, attempts: 0, nextAttempt: now, lastError: nil, updatedAt: now)
@@ -162,11 +173,7 @@ public enum MeetingJobMachine {
             guard var job = existing else { return nil }
             switch job.state {
             case .created where recordedMeeting != nil, .creating, .updating:
-                job.state = .deleting
-                job.webexMeetingID = recordedMeeting
-                job.attempts = 0
-                job.nextAttempt = now
-                job.lastError = "cancelled"
+                job = deleting(job, recordedMeeting, note: "cancelled")
             case .pending, .failed, .created:
                 job.state = .failed
                 job.lastError = "cancelled"
@@ -198,16 +205,10 @@ public enum MeetingJobMachine {
             job.updatedAt = now
             return job
         case .deleteGroupMeeting(let webexMeetingID):
-            var job = existing ?? MeetingJob(invitationID: invitationID, state: .deleting, attempts: 0, nextAttempt: now,
+            let job = existing ?? MeetingJob(invitationID: invitationID, state: .pending, attempts: 0, nextAttempt: now,
                                              lastError: nil, updatedAt: now)
             guard job.state != .deleted, job.state != .deleting else { return nil }
-            job.state = .deleting
-            job.webexMeetingID = webexMeetingID
-            job.attempts = 0
-            job.nextAttempt = now
-            job.lastError = "the group's last invitation left"
-            job.updatedAt = now
-            return job
+            return deleting(job, webexMeetingID, note: "the group's last invitation left")
         case .update(let revision):
             guard var job = existing else { return nil }
             switch job.state {
@@ -226,14 +227,8 @@ public enum MeetingJobMachine {
             job.updatedAt = now
             return job
         case .unwanted(let webexMeetingID):
-            guard var job = existing else { return nil }
-            job.state = .deleting
-            job.webexMeetingID = webexMeetingID
-            job.attempts = 0
-            job.nextAttempt = now
-            job.lastError = "cancelled"
-            job.updatedAt = now
-            return job
+            guard let job = existing else { return nil }
+            return deleting(job, webexMeetingID, note: "cancelled")
         }
     }
 

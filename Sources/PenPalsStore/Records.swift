@@ -182,7 +182,7 @@ struct InvitationRecord: Codable, FetchableRecord, PersistableRecord {
         revision = invitation.revision
         proposalStart = invitation.proposal?.start.timeIntervalSince1970
         proposalEnd = invitation.proposal?.end.timeIntervalSince1970
-        recurrence = invitation.recurrence.map { String(decoding: WireJSON.encode($0), as: UTF8.self) }
+        recurrence = invitation.recurrence?.columnText
         groupID = invitation.groupID?.lowercasedString
     }
 
@@ -191,12 +191,7 @@ struct InvitationRecord: Codable, FetchableRecord, PersistableRecord {
               let status = InvitationStatus(rawValue: status) else {
             throw StoreError.corrupt("invitation \(id)")
         }
-        let series = try recurrence.map { text in
-            guard let rule = try? WireJSON.decode(Recurrence.self, from: Data(text.utf8)) else {
-                throw StoreError.corrupt("invitation \(id): recurrence")
-            }
-            return rule
-        }
+        let series = try recurrence.map { try Recurrence(column: $0, of: "invitation \(id)") }
         let problem = problemCode.map { Problem(code: $0, message: problemMessage ?? "", retrying: problemRetrying ?? false) }
         return Invitation(id: uuid, title: title, startTime: Date(timeIntervalSince1970: startTime),
                           endTime: Date(timeIntervalSince1970: endTime), senderID: sender, receiverID: receiver,
@@ -281,6 +276,19 @@ struct MeetingJobRecord: Codable, FetchableRecord, PersistableRecord {
         return MeetingJob(invitationID: id, state: state, attempts: attempts, nextAttempt: Date(timeIntervalSince1970: nextAttempt),
                           lastError: lastError, updatedAt: Date(timeIntervalSince1970: updatedAt), webexMeetingID: webexMeetingID,
                           updateRevision: updateRevision)
+    }
+}
+
+extension Recurrence {
+    /// A series' rule as the `recurrence` columns hold it (its wire JSON).
+    var columnText: String { String(decoding: WireJSON.encode(self), as: UTF8.self) }
+
+    /// The rule a `recurrence` column of `what` holds.
+    init(column text: String, of what: String) throws {
+        guard let rule = try? WireJSON.decode(Recurrence.self, from: Data(text.utf8)) else {
+            throw StoreError.corrupt("\(what): recurrence")
+        }
+        self = rule
     }
 }
 

@@ -170,7 +170,7 @@ extension StoreTransaction {
                           startTime: meeting.startTime.timeIntervalSince1970, endTime: meeting.endTime.timeIntervalSince1970,
                           webLink: meeting.webLink, webexMeetingID: meeting.webexMeetingID,
                           creatorID: meeting.creatorID.rawValue, revision: meeting.revision,
-                          recurrence: meeting.recurrence.map { String(decoding: WireJSON.encode($0), as: UTF8.self) },
+                          recurrence: meeting.recurrence?.columnText,
                           lastEnd: meeting.lastEnd.timeIntervalSince1970, groupID: meeting.groupID?.lowercasedString).save(db)
         try ParticipantRecord.filter(Column("meeting_id") == id).deleteAll(db)
         for participant in meeting.participants {
@@ -245,12 +245,7 @@ extension StoreTransaction {
             participants.append(node)
             if let name: String = row[1] { names[node] = name }
         }
-        let series = try record.recurrence.map { text in
-            guard let rule = try? WireJSON.decode(Recurrence.self, from: Data(text.utf8)) else {
-                throw StoreError.corrupt("meeting \(record.id): recurrence")
-            }
-            return rule
-        }
+        let series = try record.recurrence.map { try Recurrence(column: $0, of: "meeting \(record.id)") }
         let groupID = record.groupID.flatMap(UUID.parse)
         let members = try groupID.map { group in
             try String.fetchAll(db.cachedStatement(sql: """

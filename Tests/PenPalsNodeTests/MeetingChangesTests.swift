@@ -383,6 +383,38 @@ struct GroupTests {
         }
     }
 
+    @Test func theMeetingGoesWhenTheLastClassroomDeclinesAfterTheOnlyAcceptanceLeft() async throws {
+        try await TestNetwork.with(["a", "b", "c"]) { network in
+            try await network.startPair()
+            try await network.start("c")
+            let start = Date().addingTimeInterval(2 * 86_400).rounded()
+            let made = try await network.api("a", "POST", "/api/webex/meeting", json: [
+                "classroom_ids": ["b", "c"], "title": "Two maybe", "start_time": Timestamp.format(start),
+                "end_time": Timestamp.format(start.addingTimeInterval(3_600)),
+            ])
+            let sent = try #require(made.object["invitations"] as? [[String: Any]])
+            let (toB, toC) = (try #require(sent[0]["id"] as? String), try #require(sent[1]["id"] as? String))
+            let group = try #require(sent[0]["group_id"] as? String)
+            try await eventually("b and c have it") {
+                let (atB, atC) = (try await status(of: toB, at: "b", in: network), try await status(of: toC, at: "c", in: network))
+                return atB == "pending" && atC == "pending"
+            }
+            #expect([200, 202].contains(try await network.api("b", "POST", "/api/webex/invitations/\(toB)/accept").status))
+            try await eventually("the group's meeting exists", timeout: .seconds(15)) {
+                await network.sandbox.meetings().contains { $0.integrationTags.contains("penpals-\(group)") }
+            }
+            // b leaves; c (still pending, with no job of its own) may still come: the meeting stays.
+            #expect(try await network.api("b", "POST", "/api/webex/invitations/\(toB)/cancel").status == 200)
+            try await eventually("a sees b leave") { try await status(of: toB, at: "a", in: network) == "cancelled" }
+            #expect(await network.sandbox.meetings().contains { $0.integrationTags.contains("penpals-\(group)") })
+            // c declines: nobody is left, and the meeting goes.
+            #expect(try await network.api("c", "POST", "/api/webex/invitations/\(toC)/decline").status == 200)
+            try await eventually("the group's meeting is deleted", timeout: .seconds(15)) {
+                await !network.sandbox.meetings().contains { $0.integrationTags.contains("penpals-\(group)") }
+            }
+        }
+    }
+
     @Test func aGroupNamesTwoToEightDistinctPartners() async throws {
         try await TestNetwork.with(["a", "b", "c"]) { network in
             try await network.startPair()
