@@ -360,7 +360,9 @@ final class Simulation: Sendable {
     private func someInvitation(at node: ClassroomNode, received: Bool, statuses: Set<InvitationStatus>? = nil) async throws -> Invitation? {
         let statuses: Set<InvitationStatus> = statuses ?? (received ? [.pending] : [.pending, .accepted, .scheduled])
         let list = try await node.invitations(.init(box: received ? .received : .sent, statuses: statuses))
-            .sorted { $0.createdAt == $1.createdAt ? $0.title < $1.title : $0.createdAt < $1.createdAt }
+            // By what the seed decides (a group's invitations share their time and title; their ids are random).
+            .sorted { ($0.createdAt, $0.title, $0.receiverID.rawValue, $0.senderID.rawValue)
+                < ($1.createdAt, $1.title, $1.receiverID.rawValue, $1.senderID.rawValue) }
         guard !list.isEmpty else { return nil }
         return list[pick(0..<list.count)]
     }
